@@ -1,0 +1,95 @@
+//! `skylink`: the Skylink command-line tool (server, load generator, and more to come).
+
+mod bench_signaling;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The Skylink command-line tool.
+#[derive(Debug, Parser)]
+#[command(name = "skylink", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the room-API + signaling server (skylinkjs 0.6 compatible).
+    Serve(ServeArgs),
+    /// Benchmarks and load generators.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file (app keys, ICE servers, limits). Without one, any App Key is
+    /// accepted in CORS mode (a development default).
+    #[arg(long, short, env = "SKYLINK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to bind.
+    #[arg(long, env = "SKYLINK_BIND")]
+    bind: Option<std::net::IpAddr>,
+    /// Port to listen on (room API, signaling and the demo page share it).
+    #[arg(long, short, env = "SKYLINK_PORT")]
+    port: Option<u16>,
+    /// Path of skylinkjs' `skylink.complete.js` to serve at `/skylink.complete.js`.
+    #[arg(long, env = "SKYLINK_JS")]
+    skylinkjs: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Load-test a Skylink signaling server over Engine.IO 3 websockets.
+    Signaling(bench_signaling::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Bench(BenchCommand::Signaling(args)) => runtime.block_on(bench_signaling::run(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => skylink_server::Config::from_file(path)
+            .with_context(|| format!("reading {}", path.display()))?,
+        None => skylink_server::Config::default(),
+    };
+    config.apply_env().context("applying SKYLINK_* environment overrides")?;
+    if let Some(bind) = args.bind {
+        config.server.bind = bind;
+    }
+    if let Some(port) = args.port {
+        config.server.port = port;
+    }
+    if let Some(js) = args.skylinkjs {
+        config.server.skylinkjs = Some(js);
+    }
+    let server = skylink_server::Server::bind(config).await?;
+    tracing::info!(addr = %server.local_addr(), "skylink server listening");
+    server.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    // If installing the handler fails we simply run until killed.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,50 @@
+//! Shared server state handed to every request handler and socket callback.
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::signaling::SocketLink;
+use parking_lot::Mutex;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// Cheaply clonable handle on the server state.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The state itself.
+pub struct Inner {
+    /// Effective configuration.
+    pub config: Config,
+    /// Rooms and routing.
+    pub hub: Mutex<Hub<SocketLink>>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Key for deriving room keys.
+    pub room_key_secret: Vec<u8>,
+    /// Where the server listens.
+    pub local_addr: SocketAddr,
+}
+
+impl AppState {
+    /// Wraps the state.
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}

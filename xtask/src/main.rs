@@ -1,0 +1,89 @@
+//! Project automation: `cargo xtask ci | interop | fmt`.
+//!
+//! `ci` runs exactly what CI runs: format check, clippy with warnings denied, every test,
+//! the rustdoc build, then the browser interop suite against real skylinkjs 0.6.26.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root).context("entering the project root")?;
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(&root),
+        Some("interop") => interop(&root, &args[1..]),
+        Some("test") => step("cargo test", cargo(&["test", "--workspace", "--all-targets"])),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|interop|test>");
+            eprintln!("  ci       fmt check, clippy -D warnings, tests, rustdoc, browser interop");
+            eprintln!("  interop  build `skylink`, npm ci in interop/, run the Chromium + skylinkjs suite");
+            bail!("unknown or missing command")
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args);
+    cmd
+}
+
+fn step(name: &str, mut cmd: Command) -> Result<()> {
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    let status = cmd.status().with_context(|| format!("running {name}"))?;
+    eprintln!("<== {name}: {status} in {:.1}s", started.elapsed().as_secs_f64());
+    if !status.success() {
+        bail!("{name} failed ({status})");
+    }
+    Ok(())
+}
+
+fn ci(root: &Path) -> Result<()> {
+    step("cargo fmt --check", cargo(&["fmt", "--all", "--", "--check"]))?;
+    step(
+        "cargo clippy",
+        cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    step("cargo test", cargo(&["test", "--workspace", "--all-targets"]))?;
+    step("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
+    let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    step("cargo doc", doc)?;
+    interop(root, &[])
+}
+
+fn interop(root: &Path, extra: &[String]) -> Result<()> {
+    step("build skylink", cargo(&["build", "-p", "skylink-cli"]))?;
+    let dir = root.join("interop");
+    let lock_stamp = dir.join("node_modules/.package-lock.json");
+    if !lock_stamp.exists() {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+        step("npm ci (interop)", npm)?;
+    }
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        bail!("{chromium} not found: install Debian's chromium (apt-get install -y chromium)");
+    }
+    let bin = root.join("target/debug/skylink");
+    let mut node = Command::new("node");
+    node.arg("--test")
+        .arg("--test-concurrency=1")
+        .args(extra)
+        .arg("tests/")
+        .current_dir(&dir)
+        .env("SKYLINK_BIN", bin)
+        .env("CHROMIUM", chromium);
+    step("browser interop (node --test)", node)
+}
