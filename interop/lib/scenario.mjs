@@ -281,7 +281,7 @@ export function callScenario({ label, transport }) {
       const transferId = req.args[0];
       assert.equal(req.args[2].size, SIZE, 'transferInfo.size');
       await B.eval(({ peer, transferId }) => window.__sk.acceptDataTransfer(peer, transferId, true), { peer: A.id, transferId });
-      const got = await B.waitForEvent('incomingData', (args, c) => args[1] === c.transferId && args[3] === false, {
+      const got = await B.waitForEvent('incomingData', (args, c) => args[1] === c.transferId && args[4] === false, {
         ctx: { transferId },
         since: sinceB,
         timeout: 3 * WAIT_MS,

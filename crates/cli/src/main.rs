@@ -4,6 +4,7 @@ mod bench_signaling;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 /// The Skylink command-line tool.
@@ -53,6 +54,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()

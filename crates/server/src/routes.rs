@@ -26,8 +26,10 @@ pub fn router(state: AppState) -> Router {
         .ping_timeout(Duration::from_millis(server.ping_timeout_ms))
         .max_buffer_size(server.socket_buffer)
         .max_payload((server.max_message_bytes as u64).saturating_mul(4))
-        .ws_max_message_size(server.max_message_bytes + 1024)
-        .ws_max_frame_size(server.max_message_bytes + 1024)
+        // Frames a bit over the limit reach `on_message`, which drops and counts them while the
+        // socket lives on; far larger ones make the transport close the connection.
+        .ws_max_message_size(server.max_message_bytes.saturating_mul(4))
+        .ws_max_frame_size(server.max_message_bytes.saturating_mul(4))
         .build();
     let handler = Arc::new(SignalingHandler::new(state.clone()));
     Router::new()

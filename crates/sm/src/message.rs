@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use skylink_sm::message::{Message, Public};
-//! let text = r#"{"cid":"c","data":"hi","mid":"a","rid":"r","type":"public","x":1}"#;
+//! let text = r#"{"cid":"c","data":"hi","mid":"a","rid":"r","x":1,"type":"public"}"#;
 //! let msg = Message::from_json(text).unwrap();
 //! let Message::Public(p) = &msg else { panic!() };
 //! assert_eq!(p.data, Some(serde_json::json!("hi")));
@@ -73,7 +73,10 @@ impl<T> MediaSetting<T> {
 #[serde(default, rename_all = "camelCase")]
 pub struct UserInfo {
     /// Application data: any JSON (`""` by default in the JS SDK).
-    #[serde(deserialize_with = "some_value", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_data: Option<Value>,
     /// Media settings.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -765,7 +768,10 @@ pub struct UpdateUserEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rid: Option<String>,
     /// New user data (any JSON).
-    #[serde(deserialize_with = "some_value", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_data: Option<Value>,
     /// Sender's `Date.now()` in ms.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -822,7 +828,10 @@ pub struct Public {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cid: Option<String>,
     /// The message (any JSON).
-    #[serde(deserialize_with = "some_value", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Value>,
     /// Sender id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -843,7 +852,10 @@ pub struct Private {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cid: Option<String>,
     /// The message (any JSON).
-    #[serde(deserialize_with = "some_value", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data: Option<Value>,
     /// Sender id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -942,7 +954,10 @@ impl Group {
 #[serde(default, rename_all = "camelCase")]
 pub struct GetPeers {
     /// Include privileged peers (normally a boolean; the client passes truthy values through).
-    #[serde(deserialize_with = "some_value", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "some_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub show_all: Option<Value>,
     /// Unknown fields.
     #[serde(flatten)]
@@ -1418,12 +1433,8 @@ impl Message {
             (Message::Group(m), "mid") => Some(&m.mid),
             (Message::Group(m), "rid") => Some(&m.rid),
             (Message::Approach(m), "target") => Some(&m.target),
-            (Message::StartRecordingRoom(m) | Message::StopRecordingRoom(m), "mid") => {
-                Some(&m.mid)
-            }
-            (Message::StartRecordingRoom(m) | Message::StopRecordingRoom(m), "rid") => {
-                Some(&m.rid)
-            }
+            (Message::StartRecordingRoom(m) | Message::StopRecordingRoom(m), "mid") => Some(&m.mid),
+            (Message::StartRecordingRoom(m) | Message::StopRecordingRoom(m), "rid") => Some(&m.rid),
             (Message::StartRecordingRoom(m) | Message::StopRecordingRoom(m), "target") => {
                 Some(&m.target)
             }
@@ -1578,28 +1589,41 @@ mod tests {
 
     #[test]
     fn accessors() {
-        let mut m = Message::from_json(r#"{"type":"candidate","mid":"a","target":"b","rid":"r"}"#).unwrap();
-        assert_eq!((m.mid(), m.target(), m.rid()), (Some("a"), Some("b"), Some("r")));
+        let mut m =
+            Message::from_json(r#"{"type":"candidate","mid":"a","target":"b","rid":"r"}"#).unwrap();
+        assert_eq!(
+            (m.mid(), m.target(), m.rid()),
+            (Some("a"), Some("b"), Some("r"))
+        );
         m.set_mid("z");
         assert_eq!(m.mid(), Some("z"));
         let mut g = Message::from_json(r#"{"type":"getPeers","showAll":false}"#).unwrap();
         assert_eq!(g.mid(), None);
         g.set_mid("q");
         assert_eq!(g.mid(), Some("q"));
-        assert_eq!(g.to_json(), r#"{"type":"getPeers","showAll":false,"mid":"q"}"#);
+        assert_eq!(
+            g.to_json(),
+            r#"{"type":"getPeers","showAll":false,"mid":"q"}"#
+        );
     }
 
     #[test]
     fn typed_errors() {
         assert!(matches!(Message::from_json("nope"), Err(SmError::Json(_))));
         assert_eq!(Message::from_json("[]"), Err(SmError::NotAnObject));
-        assert_eq!(Message::from_json(r#"{"mid":"a"}"#), Err(SmError::MissingType));
+        assert_eq!(
+            Message::from_json(r#"{"mid":"a"}"#),
+            Err(SmError::MissingType)
+        );
         assert!(matches!(
             Message::from_json(r#"{"type":1}"#),
             Err(SmError::WrongFieldType { field: "type", .. })
         ));
         let e = Message::from_json(r#"{"type":"candidate","label":"zero"}"#).unwrap_err();
-        assert!(matches!(&e, SmError::InvalidMessage { kind, .. } if kind == "candidate"), "{e}");
+        assert!(
+            matches!(&e, SmError::InvalidMessage { kind, .. } if kind == "candidate"),
+            "{e}"
+        );
         assert!(matches!(
             Message::from_json(r#"{"type":"group","lists":[1]}"#),
             Err(SmError::InvalidMessage { .. })

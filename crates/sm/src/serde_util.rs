@@ -4,7 +4,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// For `Option<serde_json::Value>` fields holding "any JSON": a present `null` becomes
 /// `Some(Value::Null)` (plain `Option<Value>` would turn it into `None` and drop it).
-pub(crate) fn some_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+pub(crate) fn some_value<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
     serde_json::Value::deserialize(d).map(Some)
 }
 

@@ -145,7 +145,12 @@ pub(super) async fn run(mut ctx: ClientCtx) -> ClientOutcome {
         client.send_signal(&enter);
     }
     client
-        .event_loop(&mut ctx, stream, session.ping_interval, session.ping_timeout)
+        .event_loop(
+            &mut ctx,
+            stream,
+            session.ping_interval,
+            session.ping_timeout,
+        )
         .await;
     client.stop_sending();
     // Leave like socket.io's disconnect(): namespace DISCONNECT, then close the transport.
@@ -158,10 +163,7 @@ pub(super) async fn run(mut ctx: ClientCtx) -> ClientOutcome {
 }
 
 /// Room-API GET, websocket connect, Engine.IO/socket.io handshake, `joinRoom` → `inRoom`.
-async fn join(
-    ctx: &ClientCtx,
-    started: Instant,
-) -> Result<(Session, JoinTimes), (Kind, String)> {
+async fn join(ctx: &ClientCtx, started: Instant) -> Result<(Session, JoinTimes), (Kind, String)> {
     let cfg = &ctx.cfg;
     let target = &ctx.target;
     let room_name = format!("{}{}", cfg.room_prefix, ctx.room);
@@ -225,9 +227,7 @@ async fn join(
     let mut ping_timeout = Duration::from_millis(60_000);
     let mut opened = false;
     loop {
-        let text = next_text(&mut ws)
-            .await
-            .map_err(|e| (Kind::Handshake, e))?;
+        let text = next_text(&mut ws).await.map_err(|e| (Kind::Handshake, e))?;
         if let Some(open) = text.strip_prefix('0') {
             let open: Value = serde_json::from_str(open)
                 .map_err(|e| (Kind::Handshake, format!("bad open packet {text:?}: {e}")))?;
@@ -254,7 +254,9 @@ async fn join(
         .await
         .map_err(|e| (Kind::Send, format!("joinRoom: {e}")))?;
     loop {
-        let text = next_text(&mut ws).await.map_err(|e| (Kind::JoinTimeout, e))?;
+        let text = next_text(&mut ws)
+            .await
+            .map_err(|e| (Kind::JoinTimeout, e))?;
         let Some(packet) = text.strip_prefix('4') else {
             // Pongs cannot happen yet (we have not pinged); anything else is noted.
             ctx.shared.note(format!("before inRoom: frame {text:?}"));
@@ -503,10 +505,8 @@ impl Client {
         ping_interval: Duration,
         ping_timeout: Duration,
     ) {
-        let mut ping = tokio::time::interval_at(
-            tokio::time::Instant::now() + ping_interval,
-            ping_interval,
-        );
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut start_timer: Option<Pin<Box<Sleep>>> = None;
         let mut stop_timer: Option<Pin<Box<Sleep>>> = None;
@@ -739,7 +739,9 @@ impl Client {
             Some(b'4') => match parse_packet(&text[1..]) {
                 Ok(SioPacket::Event { data, .. }) => match message_payload(data) {
                     Ok(json) => self.handle_signal(&json, 0),
-                    Err(e) => self.shared.error_note(Kind::Protocol, format!("{e}: {text}")),
+                    Err(e) => self
+                        .shared
+                        .error_note(Kind::Protocol, format!("{e}: {text}")),
                 },
                 Ok(SioPacket::Disconnect { .. }) => {
                     self.shared
@@ -753,11 +755,15 @@ impl Client {
                 Ok(other) => self
                     .shared
                     .note(format!("unexpected socket.io packet {other:?}")),
-                Err(e) => self.shared.error_note(Kind::Protocol, format!("{e}: {text}")),
+                Err(e) => self
+                    .shared
+                    .error_note(Kind::Protocol, format!("{e}: {text}")),
             },
             Some(b'2') => {
                 self.shared.error(Kind::ServerPing);
-                let _ = self.out.send(Message::Text(format!("3{}", &text[1..]).into()));
+                let _ = self
+                    .out
+                    .send(Message::Text(format!("3{}", &text[1..]).into()));
             }
             Some(b'1') => {
                 self.shared.note("server sent Engine.IO close (1)".into());
@@ -837,8 +843,10 @@ impl Client {
             .data
             .and_then(|d| serde_json::from_str::<BenchData>(d.get()).ok())
         else {
-            self.shared
-                .note(format!("{} message without bench data (foreign client?)", msg.kind));
+            self.shared.note(format!(
+                "{} message without bench data (foreign client?)",
+                msg.kind
+            ));
             return;
         };
         let ok = room_ok
@@ -913,7 +921,10 @@ mod tests {
             socket_addr(&target, "localhost", Some(9002)),
             "127.0.0.1:9002".parse().unwrap()
         );
-        assert_eq!(socket_addr(&target, "signaling.example.com", Some(80)), api_addr);
+        assert_eq!(
+            socket_addr(&target, "signaling.example.com", Some(80)),
+            api_addr
+        );
         assert_eq!(socket_addr(&target, "127.0.0.1", Some(0)), api_addr);
         assert_eq!(socket_addr(&target, "0.0.0.0", Some(9001)), api_addr);
     }

@@ -38,7 +38,10 @@ pub async fn get(
         request.push_str("\r\n");
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.context("sending request")?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .context("sending request")?;
     let mut raw = Vec::with_capacity(2048);
     (&mut stream)
         .take(MAX_RESPONSE as u64 + 1)

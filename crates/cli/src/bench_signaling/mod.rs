@@ -158,7 +158,10 @@ pub struct Config {
 
 impl Config {
     /// A small default configuration against `url` (100 clients, 25 rooms, 10 msg/s, 10 s).
-    #[cfg_attr(not(test), allow(dead_code, reason = "the binary builds configs from Args"))]
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "the binary builds configs from Args")
+    )]
     pub fn new(url: impl Into<String>) -> Self {
         Config {
             url: url.into(),
@@ -187,7 +190,8 @@ impl TryFrom<Args> for Config {
 
     fn try_from(a: Args) -> anyhow::Result<Self> {
         let secs = |name: &str, v: f64| {
-            Duration::try_from_secs_f64(v).with_context(|| format!("--{name} {v} is not a duration"))
+            Duration::try_from_secs_f64(v)
+                .with_context(|| format!("--{name} {v} is not a duration"))
         };
         if !(0.0..=1.0).contains(&a.public_ratio) {
             bail!("--public-ratio must be within 0..=1");
@@ -373,7 +377,10 @@ impl Report {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.joined < self.clients {
-            out.push(format!("{} of {} clients joined", self.joined, self.clients));
+            out.push(format!(
+                "{} of {} clients joined",
+                self.joined, self.clients
+            ));
         }
         if self.lost > 0 {
             out.push(format!("{} deliveries lost", self.lost));
@@ -420,7 +427,10 @@ impl Report {
         let _ = writeln!(
             s,
             "  discovery           {} / {} peers ({} enter, {} welcome received)",
-            self.peers_discovered, self.peers_expected, self.enters_received, self.welcomes_received
+            self.peers_discovered,
+            self.peers_expected,
+            self.enters_received,
+            self.welcomes_received
         );
         if self.mode != "idle" {
             let _ = writeln!(
@@ -435,7 +445,11 @@ impl Report {
             );
             let _ = writeln!(s, "  relay latency ms    {}", p(&self.relay));
         }
-        let _ = writeln!(s, "  engine.io pings     {} sent, {} pongs", self.pings, self.pongs);
+        let _ = writeln!(
+            s,
+            "  engine.io pings     {} sent, {} pongs",
+            self.pings, self.pongs
+        );
         let errors: Vec<String> = self
             .errors
             .iter()
@@ -445,7 +459,11 @@ impl Report {
         let _ = writeln!(
             s,
             "  errors              {}",
-            if errors.is_empty() { "none".into() } else { errors.join(" ") }
+            if errors.is_empty() {
+                "none".into()
+            } else {
+                errors.join(" ")
+            }
         );
         if let Some(sv) = &self.server {
             let _ = writeln!(
@@ -572,7 +590,12 @@ pub async fn run_bench(cfg: Config) -> anyhow::Result<Report> {
     }
     let join_phase = join_started.elapsed();
     let joined = total.len();
-    tracing::info!(joined, clients = cfg.clients, secs = join_phase.as_secs_f64(), "join phase done");
+    tracing::info!(
+        joined,
+        clients = cfg.clients,
+        secs = join_phase.as_secs_f64(),
+        "join phase done"
+    );
 
     let mut members: Vec<Vec<Member>> = (0..cfg.rooms).map(|_| Vec::new()).collect();
     for (idx, sid) in sids.iter().enumerate() {

@@ -209,7 +209,13 @@ impl Shared {
             .lock()
             .map(|n| {
                 n.iter()
-                    .map(|(k, v)| if *v > 1 { format!("{k} (x{v})") } else { k.clone() })
+                    .map(|(k, v)| {
+                        if *v > 1 {
+                            format!("{k} (x{v})")
+                        } else {
+                            k.clone()
+                        }
+                    })
                     .collect()
             })
             .unwrap_or_default()

@@ -45,7 +45,13 @@ pub fn mem_sample(pid: Option<u32>) -> Option<MemSample> {
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
     };
     Some(MemSample {
         rss_kb: field("VmRSS:")?,

@@ -4,7 +4,11 @@ use super::*;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Starts `skylink_server` on an ephemeral loopback port; returns its address and a stopper.
-async fn start_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+async fn start_server() -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let mut config = skylink_server::Config::default();
     config.server.bind = IpAddr::V4(Ipv4Addr::LOCALHOST);
     config.server.port = 0;
@@ -47,7 +51,12 @@ fn assert_clean(report: &Report) {
     assert_eq!(report.errors["self_echo"], 0, "{}", report.table());
     // 5 rooms of 4: everybody learns the 3 others via enter/welcome.
     assert_eq!(report.peers_expected, 5 * 4 * 3);
-    assert_eq!(report.peers_discovered, report.peers_expected, "{}", report.table());
+    assert_eq!(
+        report.peers_discovered,
+        report.peers_expected,
+        "{}",
+        report.table()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
