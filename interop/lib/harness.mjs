@@ -39,6 +39,8 @@ export const CHROMIUM_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
 
+/** SKYLINK_INTEROP_DUMP=always: also dump artifacts after every passing phase. */
+const DUMP_ALWAYS = process.env.SKYLINK_INTEROP_DUMP === 'always';
 // skylinkjs LOG_LEVEL: 0 ERROR, 1 WARN, 2 INFO, 3 LOG, 4 DEBUG.
 const SKYLINK_LOG_LEVEL = Number(process.env.SKYLINK_INTEROP_LOG_LEVEL ?? 2);
 
@@ -461,7 +463,7 @@ export class Suite {
     for (const p of this.peers.values()) await p.close();
     if (this.browser) await this.browser.close().catch(() => {});
     if (this.server) await this.server.stop();
-    if (this.failures > 0 && this.server) {
+    if ((this.failures > 0 || DUMP_ALWAYS) && this.server) {
       fs.mkdirSync(this.dir, { recursive: true });
       fs.writeFileSync(path.join(this.dir, 'server.log'), this.server.log() + '\n');
     }
@@ -503,6 +505,7 @@ export class Suite {
       }
       try {
         await fn(t);
+        if (DUMP_ALWAYS) await this.dumpAll(path.join(this.dir, `${no}-${slug(name)}`), null);
       } catch (err) {
         this.failures++;
         if (critical) this.broken = name;
@@ -520,7 +523,7 @@ export class Suite {
 
   async dumpAll(dir, err) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'error.txt'), `${err && err.stack ? err.stack : err}\n${err && err.cause ? `\ncause: ${err.cause.stack || err.cause}\n` : ''}`);
+    if (err) fs.writeFileSync(path.join(dir, 'error.txt'), `${err.stack || err}\n${err.cause ? `\ncause: ${err.cause.stack || err.cause}\n` : ''}`);
     for (const p of this.peers.values()) await p.dump(dir);
     if (this.server) fs.writeFileSync(path.join(dir, 'server.log'), this.server.log() + '\n');
   }

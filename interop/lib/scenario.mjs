@@ -273,7 +273,7 @@ export function callScenario({ label, transport }) {
         },
         { size: SIZE, mod: PATTERN_MOD, target: B.id },
       );
-      const req = await B.waitForEvent('incomingDataRequest', (args, c) => args[1] === c.sender && args[3] === false, {
+      const req = await B.waitForEvent('incomingDataRequest', (args, c) => args[1] === c.sender && args[3] !== true, {
         ctx: { sender: A.id },
         since: sinceB,
         what: 'incomingDataRequest from A',
@@ -281,8 +281,8 @@ export function callScenario({ label, transport }) {
       const transferId = req.args[0];
       assert.equal(req.args[2].size, SIZE, 'transferInfo.size');
       await B.eval(({ peer, transferId }) => window.__sk.acceptDataTransfer(peer, transferId, true), { peer: A.id, transferId });
-      const got = await B.waitForEvent('incomingData', (args, c) => args[1] === c.transferId && args[4] === false, {
-        ctx: { transferId },
+      const got = await B.waitForEvent('incomingData', (args, c) => args[1] === c.transferId && args[4] !== true && args[2] === c.sender, {
+        ctx: { transferId, sender: A.id },
         since: sinceB,
         timeout: 3 * WAIT_MS,
         what: `incomingData for ${transferId}`,

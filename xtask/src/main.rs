@@ -15,11 +15,16 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("interop") => interop(&root, &args[1..]),
-        Some("test") => step("cargo test", cargo(&["test", "--workspace", "--all-targets"])),
+        Some("test") => step(
+            "cargo test",
+            cargo(&["test", "--workspace", "--all-targets"]),
+        ),
         _ => {
             eprintln!("usage: cargo xtask <ci|interop|test>");
             eprintln!("  ci       fmt check, clippy -D warnings, tests, rustdoc, browser interop");
-            eprintln!("  interop  build `skylink`, npm ci in interop/, run the Chromium + skylinkjs suite");
+            eprintln!(
+                "  interop  build `skylink`, npm ci in interop/, run the Chromium + skylinkjs suite"
+            );
             bail!("unknown or missing command")
         }
     }
@@ -42,7 +47,10 @@ fn step(name: &str, mut cmd: Command) -> Result<()> {
     eprintln!("==> {name}");
     let started = Instant::now();
     let status = cmd.status().with_context(|| format!("running {name}"))?;
-    eprintln!("<== {name}: {status} in {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "<== {name}: {status} in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     if !status.success() {
         bail!("{name} failed ({status})");
     }
@@ -50,12 +58,25 @@ fn step(name: &str, mut cmd: Command) -> Result<()> {
 }
 
 fn ci(root: &Path) -> Result<()> {
-    step("cargo fmt --check", cargo(&["fmt", "--all", "--", "--check"]))?;
+    step(
+        "cargo fmt --check",
+        cargo(&["fmt", "--all", "--", "--check"]),
+    )?;
     step(
         "cargo clippy",
-        cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
-    step("cargo test", cargo(&["test", "--workspace", "--all-targets"]))?;
+    step(
+        "cargo test",
+        cargo(&["test", "--workspace", "--all-targets"]),
+    )?;
     step("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
     let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
@@ -69,7 +90,8 @@ fn interop(root: &Path, extra: &[String]) -> Result<()> {
     let lock_stamp = dir.join("node_modules/.package-lock.json");
     if !lock_stamp.exists() {
         let mut npm = Command::new("npm");
-        npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+        npm.args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir);
         step("npm ci (interop)", npm)?;
     }
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());

@@ -50,8 +50,7 @@ enum BenchCommand {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -63,7 +62,9 @@ fn main() -> anyhow::Result<()> {
         .context("starting the tokio runtime")?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
-        Command::Bench(BenchCommand::Signaling(args)) => runtime.block_on(bench_signaling::run(args)),
+        Command::Bench(BenchCommand::Signaling(args)) => {
+            runtime.block_on(bench_signaling::run(args))
+        }
     }
 }
 
@@ -73,7 +74,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("reading {}", path.display()))?,
         None => skylink_server::Config::default(),
     };
-    config.apply_env().context("applying SKYLINK_* environment overrides")?;
+    config
+        .apply_env()
+        .context("applying SKYLINK_* environment overrides")?;
     if let Some(bind) = args.bind {
         config.server.bind = bind;
     }

@@ -204,7 +204,12 @@ fn verify_credentials(
     let offset = start - now_odt; // signed
     let window_start = shift(now, offset);
     let window_end = shift(now, offset + time::Duration::seconds_f64(hours * 3600.0));
-    Ok((cred.start.clone(), len_value(hours), window_start, window_end))
+    Ok((
+        cred.start.clone(),
+        len_value(hours),
+        window_start,
+        window_end,
+    ))
 }
 
 /// `now` moved by a signed offset, saturating at "long ago" rather than panicking.
@@ -219,7 +224,7 @@ fn shift(now: Instant, by: time::Duration) -> Instant {
 }
 
 fn len_value(hours: f64) -> Value {
-    if hours.fract() == 0.0 && hours >= 0.0 && hours < 1e12 {
+    if hours.fract() == 0.0 && (0.0..1e12).contains(&hours) {
         Value::from(hours as u64)
     } else {
         Value::from(hours)

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub type ConnId = u64;
 
 /// `SMProtocolVersion` announced in `inRoom` (what the 0.6.26 platform pairs with).
-pub const SERVER_SM_VERSION: &str = "0.1.2.4";
+pub const SERVER_SM_VERSION: &str = skylink_sm::version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION;
 
 /// The reserved peer id of the media server (recording, MCU rooms).
 pub const MCU_PEER_ID: &str = "MCU";
@@ -279,7 +279,9 @@ impl<L: Link> Hub<L> {
         text: &str,
         now: Instant,
     ) -> Result<(), DropReason> {
-        self.metrics.messages_received.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .messages_received
+            .fetch_add(1, Ordering::Relaxed);
         let result = self.route(id, raw, text, now);
         if let Err(reason) = result {
             self.metrics.dropped(reason);
@@ -400,7 +402,9 @@ impl<L: Link> Hub<L> {
         let mut value: Map<String, Value> =
             serde_json::from_str(text).map_err(|_| DropReason::Malformed)?;
         value.insert("mid".into(), Value::String(peer_id.to_owned()));
-        Ok(L::Frame::from(encode_message_event(&Value::Object(value).to_string())))
+        Ok(L::Frame::from(encode_message_event(
+            &Value::Object(value).to_string(),
+        )))
     }
 
     fn deliver(&self, to: ConnId, frame: L::Frame) {
@@ -410,7 +414,9 @@ impl<L: Link> Hub<L> {
         };
         match conn.link.deliver(frame) {
             Ok(()) => {
-                self.metrics.messages_relayed.fetch_add(1, Ordering::Relaxed);
+                self.metrics
+                    .messages_relayed
+                    .fetch_add(1, Ordering::Relaxed);
             }
             Err(DeliverError::Full) => {
                 self.metrics.dropped(DropReason::QueueFull);
@@ -520,7 +526,12 @@ impl<L: Link> Hub<L> {
             .copied()
             .unwrap_or(0);
         if app_limit > 0 && self.seats_used(&ticket.app_key) >= app_limit {
-            return self.reject(id, "serverError", "The App Key is over its seat limit", &rid);
+            return self.reject(
+                id,
+                "serverError",
+                "The App Key is over its seat limit",
+                &rid,
+            );
         }
         if let Some(t) = self.tickets.get_mut(&ticket.user_cred) {
             t.used = true;
@@ -572,13 +583,13 @@ impl<L: Link> Hub<L> {
             ("mid", peer_id.clone().into()),
             (
                 "pc_config",
-                obj_value([("iceServers", Value::Array(self.settings.ice_servers.clone()))]),
+                obj_value([(
+                    "iceServers",
+                    Value::Array(self.settings.ice_servers.clone()),
+                )]),
             ),
             ("tieBreaker", tie_breaker.into()),
-            (
-                "SMProtocolVersion",
-                SERVER_SM_VERSION.into(),
-            ),
+            ("SMProtocolVersion", SERVER_SM_VERSION.into()),
         ]);
         self.send_to(id, &in_room);
         tracing::debug!(conn = id, peer = %peer_id, room = %ticket.room_key, "joined");
@@ -603,7 +614,8 @@ impl<L: Link> Hub<L> {
     /// Unique, increasing, exact in a JS double even after the ±2e15 weight offsets:
     /// milliseconds since the Unix epoch × 1000 + a sequence.
     fn next_tie_breaker(&mut self, now: Instant) -> u64 {
-        let ms = self.tie_breaker_base + now.saturating_duration_since(self.epoch).as_millis() as u64;
+        let ms =
+            self.tie_breaker_base + now.saturating_duration_since(self.epoch).as_millis() as u64;
         let candidate = ms * 1000;
         self.last_tie_breaker = candidate.max(self.last_tie_breaker + 1);
         self.last_tie_breaker
@@ -645,7 +657,10 @@ impl<L: Link> Hub<L> {
                 .collect();
             result.insert(room.name.clone(), Value::Array(ids));
         }
-        let reply = obj([("type", "peerList".into()), ("result", Value::Object(result))]);
+        let reply = obj([
+            ("type", "peerList".into()),
+            ("result", Value::Object(result)),
+        ]);
         self.send_to(id, &reply);
         Ok(())
     }
@@ -720,7 +735,10 @@ impl<L: Link> Hub<L> {
             self.send_to(id, &redirect("warning", "toClose", &info, &rid));
         }
         for (id, rid) in close {
-            self.send_to(id, &redirect("reject", "roomclose", "The room has closed", &rid));
+            self.send_to(
+                id,
+                &redirect("reject", "roomclose", "The room has closed", &rid),
+            );
             if let Some(conn) = self.conns.get_mut(&id) {
                 conn.link.close();
                 if let Some(member) = conn.member.take() {
@@ -812,10 +830,7 @@ fn redirect(action: &str, reason: &str, info: &str, rid: &str) -> Map<String, Va
 }
 
 fn obj<const N: usize>(fields: [(&str, Value); N]) -> Map<String, Value> {
-    fields
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 fn obj_value<const N: usize>(fields: [(&str, Value); N]) -> Value {

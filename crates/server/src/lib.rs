@@ -107,7 +107,10 @@ impl Server {
     ///
     /// # Errors
     /// [`ServerError::Serve`] when the listener fails.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
         let state = self.state.clone();
         let ticker = tokio::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_millis(500));

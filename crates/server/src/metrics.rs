@@ -108,12 +108,25 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         };
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
         };
         let l = |a: &AtomicI64| a.load(Ordering::Relaxed);
         let c = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        gauge(&mut out, "skylink_sockets", "Open signaling sockets.", l(&self.sockets));
-        gauge(&mut out, "skylink_rooms", "Rooms with members.", l(&self.rooms));
+        gauge(
+            &mut out,
+            "skylink_sockets",
+            "Open signaling sockets.",
+            l(&self.sockets),
+        );
+        gauge(
+            &mut out,
+            "skylink_rooms",
+            "Rooms with members.",
+            l(&self.rooms),
+        );
         gauge(&mut out, "skylink_peers", "Joined peers.", l(&self.peers));
         counter(
             &mut out,
@@ -127,14 +140,24 @@ impl Metrics {
             "Frames delivered to recipients.",
             c(&self.messages_relayed),
         );
-        counter(&mut out, "skylink_api_ok_total", "Room-API successes.", c(&self.api_ok));
+        counter(
+            &mut out,
+            "skylink_api_ok_total",
+            "Room-API successes.",
+            c(&self.api_ok),
+        );
         counter(
             &mut out,
             "skylink_api_refused_total",
             "Room-API refusals.",
             c(&self.api_refused),
         );
-        counter(&mut out, "skylink_joins_total", "Successful joins.", c(&self.joins));
+        counter(
+            &mut out,
+            "skylink_joins_total",
+            "Successful joins.",
+            c(&self.joins),
+        );
         counter(
             &mut out,
             "skylink_joins_rejected_total",

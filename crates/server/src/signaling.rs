@@ -126,7 +126,11 @@ impl EngineIoHandler for SignalingHandler {
             Cow::Borrowed(msg.as_str())
         };
         match parse_packet(&text) {
-            Ok(SioPacket::Event { nsp: "/", id: ack, data }) => {
+            Ok(SioPacket::Event {
+                nsp: "/",
+                id: ack,
+                data,
+            }) => {
                 let json = match message_payload(data) {
                     Ok(json) => json,
                     Err(e) => {
@@ -144,7 +148,9 @@ impl EngineIoHandler for SignalingHandler {
                     .handle_message(id, raw, &json, Instant::now());
             }
             Ok(SioPacket::Connect { .. }) => {}
-            Ok(SioPacket::Disconnect { nsp: "/" }) => socket.close(DisconnectReason::TransportClose),
+            Ok(SioPacket::Disconnect { nsp: "/" }) => {
+                socket.close(DisconnectReason::TransportClose)
+            }
             Ok(other) => {
                 metrics.dropped(DropReason::BadFrame);
                 tracing::info!(conn = id, packet = ?other, "unsupported socket.io packet dropped");

@@ -139,9 +139,16 @@ fn join_sends_in_room_with_unique_ids_and_tie_breakers() {
     assert_eq!(in_rooms.len(), 2);
     assert_eq!(in_rooms[0]["sid"], a.as_str());
     assert_eq!(in_rooms[0]["rid"], "rk_r");
-    assert_eq!(in_rooms[0]["pc_config"]["iceServers"][0]["url"], "stun:127.0.0.1:3478");
-    let t0 = in_rooms[0]["tieBreaker"].as_u64().expect("numeric tieBreaker");
-    let t1 = in_rooms[1]["tieBreaker"].as_u64().expect("numeric tieBreaker");
+    assert_eq!(
+        in_rooms[0]["pc_config"]["iceServers"][0]["url"],
+        "stun:127.0.0.1:3478"
+    );
+    let t0 = in_rooms[0]["tieBreaker"]
+        .as_u64()
+        .expect("numeric tieBreaker");
+    let t1 = in_rooms[1]["tieBreaker"]
+        .as_u64()
+        .expect("numeric tieBreaker");
     assert!(t1 > t0, "tie-breakers must be unique and increasing");
     assert!((t1 as f64 + 2e15) < 9.007e15, "stays exact in a JS double");
 }
@@ -154,11 +161,19 @@ fn broadcast_and_target_rules() {
     let _c = w.join(3, "r");
     let _x = w.join(4, "other");
     w.take();
-    w.send(1, json!({"type":"enter","mid":a,"rid":"rk_r"})).unwrap();
-    let got: Vec<ConnId> = w.take().into_iter().map(|(c, _)| c).collect();
-    assert_eq!(got, vec![2, 3], "broadcast reaches the others of the room only");
-    w.send(1, json!({"type":"offer","mid":a,"rid":"rk_r","target":b,"sdp":"v=0"}))
+    w.send(1, json!({"type":"enter","mid":a,"rid":"rk_r"}))
         .unwrap();
+    let got: Vec<ConnId> = w.take().into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        got,
+        vec![2, 3],
+        "broadcast reaches the others of the room only"
+    );
+    w.send(
+        1,
+        json!({"type":"offer","mid":a,"rid":"rk_r","target":b,"sdp":"v=0"}),
+    )
+    .unwrap();
     let got = w.take();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, 2);
@@ -173,10 +188,22 @@ fn bad_input_is_dropped_and_counted() {
     let x = w.join(3, "other");
     w.take();
     let cases = [
-        (json!({"type":"public","mid":b,"rid":"rk_r","data":"spoof"}), DropReason::SpoofedMid),
-        (json!({"type":"public","mid":a,"rid":"rk_other","data":"x"}), DropReason::WrongRoom),
-        (json!({"type":"private","mid":a,"rid":"rk_r","target":x,"data":"x"}), DropReason::UnknownTarget),
-        (json!({"type":"inRoom","mid":a,"rid":"rk_r"}), DropReason::Forbidden),
+        (
+            json!({"type":"public","mid":b,"rid":"rk_r","data":"spoof"}),
+            DropReason::SpoofedMid,
+        ),
+        (
+            json!({"type":"public","mid":a,"rid":"rk_other","data":"x"}),
+            DropReason::WrongRoom,
+        ),
+        (
+            json!({"type":"private","mid":a,"rid":"rk_r","target":x,"data":"x"}),
+            DropReason::UnknownTarget,
+        ),
+        (
+            json!({"type":"inRoom","mid":a,"rid":"rk_r"}),
+            DropReason::Forbidden,
+        ),
         (json!({"type":"bye","mid":b}), DropReason::SpoofedMid),
         (json!({"type":"getPeers"}), DropReason::Forbidden),
         (json!({"type":42}), DropReason::Malformed),
@@ -192,7 +219,8 @@ fn bad_input_is_dropped_and_counted() {
     assert!(w.take().is_empty(), "nothing was delivered");
     assert_eq!(w.hub.metrics().dropped_count(DropReason::Malformed), 3);
     // The sender is still in service.
-    w.send(1, json!({"type":"public","mid":a,"rid":"rk_r","data":"ok"})).unwrap();
+    w.send(1, json!({"type":"public","mid":a,"rid":"rk_r","data":"ok"}))
+        .unwrap();
     assert_eq!(w.take().len(), 1);
 }
 
@@ -202,7 +230,8 @@ fn missing_mid_is_filled_with_the_sender() {
     let a = w.join(1, "r");
     w.join(2, "r");
     w.take();
-    w.send(1, json!({"type":"public","rid":"rk_r","data":"x"})).unwrap();
+    w.send(1, json!({"type":"public","rid":"rk_r","data":"x"}))
+        .unwrap();
     let got = w.take();
     assert_eq!(got[0].1["mid"], a.as_str());
 }
@@ -213,8 +242,11 @@ fn lock_rejects_joiners_until_unlocked() {
     let a = w.join(1, "r");
     w.join(2, "r");
     w.take();
-    w.send(1, json!({"type":"roomLockEvent","mid":a,"rid":"rk_r","lock":true}))
-        .unwrap();
+    w.send(
+        1,
+        json!({"type":"roomLockEvent","mid":a,"rid":"rk_r","lock":true}),
+    )
+    .unwrap();
     assert!(w.hub.is_locked("rk_r"));
     assert_eq!(w.take().len(), 1, "lock event relayed to the other member");
     w.connect(3);
@@ -227,8 +259,11 @@ fn lock_rejects_joiners_until_unlocked() {
     assert_eq!(got[0].1["reason"], "locked");
     assert_eq!(*w.closed.borrow(), vec![3]);
     w.hub.disconnect(3);
-    w.send(1, json!({"type":"roomLockEvent","mid":a,"rid":"rk_r","lock":false}))
-        .unwrap();
+    w.send(
+        1,
+        json!({"type":"roomLockEvent","mid":a,"rid":"rk_r","lock":false}),
+    )
+    .unwrap();
     w.join(4, "r");
     assert_eq!(w.hub.room_members("rk_r").len(), 3);
 }
@@ -246,7 +281,8 @@ fn credentials_are_single_use_and_checked() {
         JoinOutcome::Rejected("duplicatedLogin")
     );
     w.connect(3);
-    let mut forged: Value = serde_json::from_str(&World::join_message(&w.ticket("r", false))).unwrap();
+    let mut forged: Value =
+        serde_json::from_str(&World::join_message(&w.ticket("r", false))).unwrap();
     forged["roomCred"] = json!("forged");
     assert_eq!(
         w.hub.join(3, &forged.to_string(), w.now),
@@ -255,7 +291,10 @@ fn credentials_are_single_use_and_checked() {
     w.connect(4);
     let stale = World::join_message(&w.ticket("r", false));
     let later = w.now + Duration::from_secs(301);
-    assert_eq!(w.hub.join(4, &stale, later), JoinOutcome::Rejected("oldTimeStamp"));
+    assert_eq!(
+        w.hub.join(4, &stale, later),
+        JoinOutcome::Rejected("oldTimeStamp")
+    );
 }
 
 #[test]
@@ -287,7 +326,10 @@ fn room_window_and_close() {
     assert!(w.take().is_empty());
     w.hub.tick(w.now + Duration::from_secs(61));
     let got = w.take();
-    assert_eq!((got[0].1["action"].as_str(), got[0].1["reason"].as_str()), (Some("warning"), Some("toClose")));
+    assert_eq!(
+        (got[0].1["action"].as_str(), got[0].1["reason"].as_str()),
+        (Some("warning"), Some("toClose"))
+    );
     w.hub.tick(w.now + Duration::from_secs(121));
     let got = w.take();
     assert_eq!(got[0].1["reason"], "roomclose");
@@ -318,7 +360,8 @@ fn flood_warns_once_per_window() {
     w.join(2, "r");
     w.take();
     for i in 0..6 {
-        w.send(1, json!({"type":"public","mid":a,"rid":"rk_r","data":i})).unwrap();
+        w.send(1, json!({"type":"public","mid":a,"rid":"rk_r","data":i}))
+            .unwrap();
     }
     let warnings: Vec<Value> = w
         .take()
@@ -338,16 +381,26 @@ fn group_is_relayed_but_spoofed_members_are_not() {
     let b = w.join(2, "r");
     w.take();
     let inner = json!({"type":"public","mid":a,"rid":"rk_r","data":"x"}).to_string();
-    w.send(1, json!({"type":"group","mid":a,"rid":"rk_r","lists":[inner]})).unwrap();
+    w.send(
+        1,
+        json!({"type":"group","mid":a,"rid":"rk_r","lists":[inner]}),
+    )
+    .unwrap();
     assert_eq!(w.take().len(), 1);
     let spoofed = json!({"type":"public","mid":b,"rid":"rk_r","data":"x"}).to_string();
     assert_eq!(
-        w.send(1, json!({"type":"group","mid":a,"rid":"rk_r","lists":[spoofed]})),
+        w.send(
+            1,
+            json!({"type":"group","mid":a,"rid":"rk_r","lists":[spoofed]})
+        ),
         Err(DropReason::SpoofedMid)
     );
     let targeted = json!({"type":"offer","mid":a,"rid":"rk_r","target":b}).to_string();
     assert_eq!(
-        w.send(1, json!({"type":"group","mid":a,"rid":"rk_r","lists":[targeted]})),
+        w.send(
+            1,
+            json!({"type":"group","mid":a,"rid":"rk_r","lists":[targeted]})
+        ),
         Err(DropReason::Forbidden)
     );
 }
@@ -362,16 +415,25 @@ fn privileged_get_peers_and_introduce() {
     let c = w.join(3, "lobby");
     let d = w.join(4, "support");
     w.take();
-    w.send(1, json!({"type":"getPeers","showAll":false})).unwrap();
+    w.send(1, json!({"type":"getPeers","showAll":false}))
+        .unwrap();
     let got = w.take();
     assert_eq!(got[0].0, 1);
     assert_eq!(got[0].1["type"], "peerList");
     assert_eq!(got[0].1["result"]["lobby"], json!([b, c]));
     assert_eq!(got[0].1["result"]["support"], json!([d]));
-    w.send(1, json!({"type":"introduce","sendingPeerId":b,"receivingPeerId":c})).unwrap();
+    w.send(
+        1,
+        json!({"type":"introduce","sendingPeerId":b,"receivingPeerId":c}),
+    )
+    .unwrap();
     let got = w.take();
     assert_eq!(got, vec![(2, json!({"type":"approach","target":c}))]);
-    w.send(1, json!({"type":"introduce","sendingPeerId":b,"receivingPeerId":"nobody"})).unwrap();
+    w.send(
+        1,
+        json!({"type":"introduce","sendingPeerId":b,"receivingPeerId":"nobody"}),
+    )
+    .unwrap();
     let got = w.take();
     assert_eq!(got[0].0, 1);
     assert_eq!(got[0].1["type"], "introduceError");
@@ -391,7 +453,11 @@ fn recording_goes_to_the_mcu_with_sender_id() {
         JoinOutcome::Joined("MCU".into())
     );
     w.take();
-    w.send(1, json!({"type":"startRecordingRoom","rid":"rk_r","target":"MCU"})).unwrap();
+    w.send(
+        1,
+        json!({"type":"startRecordingRoom","rid":"rk_r","target":"MCU"}),
+    )
+    .unwrap();
     let got = w.take();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, 2);

@@ -49,7 +49,10 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, 
         .and_then(|s| s.parse().ok())
         .expect("status");
     let mut body = buf[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         body = dechunk(&body);
     }
     (status, body)
@@ -61,8 +64,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else {
             return out;
         };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..pos]).unwrap_or("0").trim(), 16)
-            .unwrap_or(0);
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..pos]).unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
         if size == 0 {
             return out;
         }
@@ -105,7 +109,9 @@ impl Ws {
     async fn join(addr: SocketAddr, room: &str) -> Ws {
         let api = api(addr, room).await;
         let url = format!("ws://{addr}/socket.io/?EIO=3&transport=websocket");
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connect");
         let mut ws = Ws {
             stream,
             peer: String::new(),
@@ -175,7 +181,11 @@ fn decode_payload(body: &[u8]) -> Vec<String> {
     let mut i = 0;
     while i < text.len() {
         let colon = text[i..].iter().position(|&c| c == ':').expect("length") + i;
-        let len: usize = text[i..colon].iter().collect::<String>().parse().expect("len");
+        let len: usize = text[i..colon]
+            .iter()
+            .collect::<String>()
+            .parse()
+            .expect("len");
         let packet: String = text[colon + 1..colon + 1 + len].iter().collect();
         // utf8.decode of the byte-chars.
         let bytes: Vec<u8> = packet.chars().map(|c| c as u8).collect();
@@ -192,7 +202,8 @@ fn encode_payload(packet: &str) -> Vec<u8> {
 
 impl Poll {
     async fn open(addr: SocketAddr) -> Poll {
-        let (status, body) = http(addr, "GET", "/socket.io/?EIO=3&transport=polling&t=a", b"").await;
+        let (status, body) =
+            http(addr, "GET", "/socket.io/?EIO=3&transport=polling&t=a", b"").await;
         assert_eq!(status, 200);
         let packets = decode_payload(&body);
         let open: Value = serde_json::from_str(&packets[0][1..]).expect("open JSON");
@@ -285,7 +296,10 @@ async fn polling_peer_gets_a_burst_and_non_ascii_both_ways() {
     }
     for i in 0..N {
         let got = b.next_message().await;
-        assert_eq!(got["data"]["seq"], i, "polling peer: out of order or lost at {i}");
+        assert_eq!(
+            got["data"]["seq"], i,
+            "polling peer: out of order or lost at {i}"
+        );
         assert_eq!(got["data"]["text"], text);
     }
     // polling → websocket, non-ASCII.
@@ -341,7 +355,10 @@ async fn hostile_frames_do_not_disturb_other_sessions() {
     y.send(json!({"type":"public","mid":y.peer,"rid":y.rid,"data":"solo"}))
         .await;
     let got = x.next_message().await;
-    assert_eq!(got["data"], "solo", "nothing from the other room reached x first");
+    assert_eq!(
+        got["data"], "solo",
+        "nothing from the other room reached x first"
+    );
     let m = &state.metrics;
     use skylink_server::DropReason::*;
     assert!(m.dropped_count(BadFrame) >= 3, "bad frames counted");
@@ -352,7 +369,10 @@ async fn hostile_frames_do_not_disturb_other_sessions() {
     let (status, body) = http(addr, "GET", "/metrics", b"").await;
     assert_eq!(status, 200);
     let text = String::from_utf8(body).expect("metrics text");
-    assert!(text.contains("skylink_messages_dropped_total{reason=\"wrong_room\"} 1"), "{text}");
+    assert!(
+        text.contains("skylink_messages_dropped_total{reason=\"wrong_room\"} 1"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

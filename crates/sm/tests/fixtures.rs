@@ -47,6 +47,12 @@ fn check_round_trip(raw: &str, ctx: &str) -> (Message, bool) {
     // Key order follows the spec tables; some client variants order keys differently (e.g.
     // the reply `welcome` puts `receiveOnly` before `agent`), so exact text is only counted.
     let exact = msg.to_json() == raw;
+    if !exact {
+        eprintln!(
+            "{ctx}: `{}` re-encoded with a different key order",
+            msg.message_type()
+        );
+    }
     let env = Envelope::parse(raw).unwrap_or_else(|e| panic!("{ctx}: envelope: {e}"));
     assert_eq!(env.kind, expected["type"].as_str().unwrap(), "{ctx}");
     assert_eq!(env.mid.as_deref(), expected["mid"].as_str(), "{ctx}");

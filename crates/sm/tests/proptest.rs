@@ -236,3 +236,17 @@ proptest! {
         let _ = Envelope::parse(&text);
     }
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    for depth in [200usize, 100_000] {
+        let arr = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let obj = format!(r#"{{"type":"public","data":{arr}}}"#);
+        let unterminated = format!(r#"{{"type":"x","data":{}"#, "{\"a\":".repeat(depth));
+        for text in [&arr, &obj, &unterminated] {
+            assert!(Message::from_json(text).is_err());
+            let _ = Envelope::parse(text);
+            let _ = parse_api_response(text);
+        }
+    }
+}
