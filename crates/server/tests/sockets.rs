@@ -391,3 +391,103 @@ async fn disconnect_sends_bye_and_api_errors_are_json() {
     assert!(body["error"].as_i64().is_some());
     assert!(body.get("pc_constraints").is_none());
 }
+
+async fn start_with(config_toml: &str) -> SocketAddr {
+    let mut config = Config::from_toml_str(config_toml).expect("config");
+    config.server.port = 0;
+    let server = Server::bind(config).await.expect("bind");
+    let addr = server.local_addr();
+    tokio::spawn(server.run_until(std::future::pending()));
+    addr
+}
+
+async fn api_body(addr: SocketAddr, path: &str) -> Value {
+    let (status, body) = http(addr, "GET", path, b"").await;
+    assert_eq!(status, 200, "{path}");
+    serde_json::from_slice(&body).expect("JSON body")
+}
+
+fn iso(t: std::time::SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("format")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_credentials_origins_and_seats() {
+    let addr = start_with(
+        r#"
+        [[apps]]
+        key = "secure"
+        secret = "s3cret"
+        cors = false
+        [[apps]]
+        key = "web"
+        allowed_origins = ["http://allowed.example"]
+        [[apps]]
+        key = "tiny"
+        seat_limit = 1
+        "#,
+    )
+    .await;
+    use skylink_sm::credentials::{compute, encode_for_url};
+    let start = iso(std::time::SystemTime::now() - Duration::from_secs(60));
+    let cred = encode_for_url(&compute("s3cret", "room 1", "2", &start));
+    let ok = api_body(
+        addr,
+        &format!("/api/secure/room%201/{start}/2?&cred={cred}&rand=x"),
+    )
+    .await;
+    assert!(ok["pc_constraints"].is_string(), "{ok}");
+    assert_eq!(ok["start"], start.as_str());
+    assert_eq!(ok["len"], 2);
+    let bad = encode_for_url(&compute("wrong", "room 1", "2", &start));
+    let refused = api_body(addr, &format!("/api/secure/room%201/{start}/2?&cred={bad}")).await;
+    assert_eq!(refused["error"], 4005);
+    let other_room = api_body(
+        addr,
+        &format!("/api/secure/room%202/{start}/2?&cred={cred}"),
+    )
+    .await;
+    assert_eq!(
+        other_room["error"], 4005,
+        "credentials are pinned to their room"
+    );
+    assert_eq!(api_body(addr, "/api/secure/room").await["error"], 4004);
+    assert_eq!(api_body(addr, "/api/nope/room").await["error"], 4001);
+    // Our test client sends Origin http://127.0.0.1:port, which "web" does not allow.
+    assert_eq!(api_body(addr, "/api/web/room").await["error"], 4003);
+
+    // A credential window that has not started yet is refused at join time.
+    let future = iso(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let cred = encode_for_url(&compute("s3cret", "later", "1", &future));
+    let api = api_body(addr, &format!("/api/secure/later/{future}/1?&cred={cred}")).await;
+    let url = format!("ws://{addr}/socket.io/?EIO=3&transport=websocket");
+    let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    let mut ws = Ws {
+        stream,
+        peer: String::new(),
+        rid: String::new(),
+    };
+    let mut join: Value = serde_json::from_str(&join_message(&api)).expect("json");
+    join["key"] = json!("secure");
+    ws.send(join).await;
+    let got = ws.next_message().await;
+    assert_eq!(got["type"], "redirect");
+    assert_eq!(got["reason"], "notStart");
+
+    // Seat limit: the second concurrent peer of "tiny" is refused by the API with 4020.
+    let first = api_body(addr, "/api/tiny/r").await;
+    let url = format!("ws://{addr}/socket.io/?EIO=3&transport=websocket");
+    let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    let mut ws = Ws {
+        stream,
+        peer: String::new(),
+        rid: String::new(),
+    };
+    let mut join: Value = serde_json::from_str(&join_message(&first)).expect("json");
+    join["key"] = json!("tiny");
+    ws.send(join).await;
+    assert_eq!(ws.next_message().await["type"], "inRoom");
+    assert_eq!(api_body(addr, "/api/tiny/r").await["error"], 4020);
+}
