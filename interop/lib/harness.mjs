@@ -18,7 +18,7 @@ export const ARTIFACTS_DIR = process.env.SKYLINK_INTEROP_ARTIFACTS
   : path.join(INTEROP_DIR, 'artifacts');
 /** Upper bound of every single wait (ms). */
 export const WAIT_MS = Number(process.env.SKYLINK_INTEROP_WAIT_MS || 20000);
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || process.env.CHROMIUM || '/usr/bin/chromium';
 export const APP_KEY = 'interop-key';
 /** Non-ASCII text used in messages and userData (Latin-1, BMP symbols, CJK, astral emoji, JSON-special chars). */
 export const NON_ASCII = 'héllo ✓ 日本 🎉 "quoted" \\ back\u2028line';
@@ -166,7 +166,7 @@ export async function startServer({ timeoutMs = WAIT_MS } = {}) {
 
 export async function launchBrowser() {
   if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+    throw new Error(`${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH / CHROMIUM`);
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
@@ -447,16 +447,22 @@ export class Suite {
     this.phaseNo = 0;
     this.broken = null; // name of the failed critical phase
     this.failures = 0;
+    this.setupError = null;
   }
 
   get dir() {
     return path.join(ARTIFACTS_DIR, slug(this.label));
   }
 
+  /** Never throws: a setup error is reported by the first phase (the others are skipped). */
   async setup() {
     fs.rmSync(this.dir, { recursive: true, force: true });
-    this.server = await startServer();
-    this.browser = await launchBrowser();
+    try {
+      this.server = await startServer();
+      this.browser = await launchBrowser();
+    } catch (err) {
+      this.setupError = err;
+    }
   }
 
   async teardown() {
@@ -499,9 +505,10 @@ export class Suite {
         t.skip(`skipped: critical phase '${this.broken}' failed`);
         return;
       }
-      if (!this.server || !this.browser) {
-        this.broken = 'setup';
-        throw new Error('suite setup failed (server or browser did not start)');
+      if (this.setupError || !this.server || !this.browser) {
+        this.broken = 'suite setup (server + browser start)';
+        this.failures++;
+        throw this.setupError || new Error('suite setup failed (server or browser did not start)');
       }
       try {
         await fn(t);

@@ -87,6 +87,18 @@ pub struct ServerConfig {
     pub close_warning_secs: u64,
     /// Secret for deriving room keys; random per process when absent (set it for multi-node).
     pub room_key_secret: Option<String>,
+    /// Serve HTTPS/WSS with these PEM files (skylinkjs defaults to `forceSSL: true`).
+    pub tls: Option<TlsConfig>,
+}
+
+/// PEM certificate chain and private key for TLS.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Private key (PEM).
+    pub key: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -104,6 +116,7 @@ impl Default for ServerConfig {
             default_room_hours: 24.0,
             close_warning_secs: 300,
             room_key_secret: None,
+            tls: None,
         }
     }
 }

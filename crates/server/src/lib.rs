@@ -25,7 +25,7 @@ mod routes;
 pub mod signaling;
 pub mod state;
 
-pub use config::{AppConfig, Config, ConfigError, IceServerConfig};
+pub use config::{AppConfig, Config, ConfigError, IceServerConfig, TlsConfig};
 pub use hub::Hub;
 pub use metrics::{DropReason, Metrics};
 
@@ -120,12 +120,47 @@ impl Server {
             }
         });
         let app = routes::router(self.state.clone());
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = match self.state.config.server.tls.clone() {
+            None => {
+                axum::serve(self.listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(tls) => serve_tls(self.listener, app, &tls, shutdown).await,
+        };
         ticker.abort();
         result.map_err(ServerError::Serve)
     }
+}
+
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    tls: &TlsConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "TLS files {} / {}: {e}",
+                    tls.cert.display(),
+                    tls.key.display()
+                ),
+            )
+        })?;
+    let handle = axum_server::Handle::new();
+    let on_shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        on_shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, rustls)?
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
 }
 
 fn hub_settings(config: &Config) -> HubSettings {
