@@ -828,6 +828,9 @@ impl Client {
                     msg.info.unwrap_or_default()
                 ),
             ),
+            "bye" => {
+                self.shared.byes.fetch_add(1, Relaxed);
+            }
             "group" if depth == 0 => {
                 for item in msg.lists.unwrap_or_default() {
                     self.handle_signal(&item, 1);

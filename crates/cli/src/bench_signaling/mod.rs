@@ -355,7 +355,9 @@ pub struct Report {
     pub peers_discovered: u64,
     /// Peers that could have been learnt (sum over rooms of n × (n - 1)).
     pub peers_expected: u64,
-    /// Engine.IO pings sent / pongs received.
+    /// `bye` messages received (other clients leaving while the run shuts down).
+    pub byes_received: u64,
+    /// Engine.IO pings sent.
     pub pings: u64,
     /// Engine.IO pongs received.
     pub pongs: u64,
@@ -732,6 +734,7 @@ pub async fn run_bench(cfg: Config) -> anyhow::Result<Report> {
         welcomes_received: shared.welcomes.load(Relaxed),
         peers_discovered,
         peers_expected: if cfg.send_enter { peers_expected } else { 0 },
+        byes_received: shared.byes.load(Relaxed),
         pings: shared.pings.load(Relaxed),
         pongs: shared.pongs.load(Relaxed),
         errors: shared.errors(),

@@ -107,6 +107,8 @@ pub struct Shared {
     pub enters: AtomicU64,
     /// `welcome` messages received.
     pub welcomes: AtomicU64,
+    /// `bye` messages received (peers leaving; expected while the run shuts down).
+    pub byes: AtomicU64,
     /// Engine.IO pings sent.
     pub pings: AtomicU64,
     /// Engine.IO pongs received.
@@ -131,6 +133,7 @@ impl Shared {
             received_any: AtomicU64::new(0),
             enters: AtomicU64::new(0),
             welcomes: AtomicU64::new(0),
+            byes: AtomicU64::new(0),
             pings: AtomicU64::new(0),
             pongs: AtomicU64::new(0),
             senders_active: AtomicU64::new(0),
