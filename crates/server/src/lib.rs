@@ -122,7 +122,11 @@ impl Server {
         let app = routes::router(self.state.clone());
         let result = match self.state.config.server.tls.clone() {
             None => {
-                axum::serve(self.listener, app)
+                // Signaling is many small frames: Nagle + delayed ACK would add ~40 ms stalls.
+                let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, app)
                     .with_graceful_shutdown(shutdown)
                     .await
             }

@@ -612,8 +612,14 @@ pub async fn run_bench(cfg: Config) -> anyhow::Result<Report> {
         .iter()
         .map(|m| (m.len() * m.len().saturating_sub(1)) as u64)
         .sum();
-    let t_start = Instant::now() + cfg.settle;
-    let t_stop = t_start + cfg.duration;
+    // Nobody to talk to: skip the settle and traffic phases.
+    let (settle, duration) = if joined == 0 {
+        (Duration::ZERO, Duration::ZERO)
+    } else {
+        (cfg.settle, cfg.duration)
+    };
+    let t_start = Instant::now() + settle;
+    let t_stop = t_start + duration;
     let plan = Arc::new(Plan {
         t_start,
         t_stop,
