@@ -3,6 +3,8 @@
 //! `ci` runs exactly what CI runs: format check, clippy with warnings denied, every test,
 //! the rustdoc build, then the browser interop suite against real skylinkjs 0.6.26.
 
+mod bench;
+
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&root),
         Some("interop") => interop(&root, &args[1..]),
+        Some("bench") => bench::run(&root, &args[1..]),
         Some("test") => step(
             "cargo test",
             cargo(&["test", "--workspace", "--all-targets"]),

@@ -8,7 +8,7 @@
 use crate::metrics::{DropReason, Metrics};
 use serde_json::{Map, Value};
 use skylink_sm::envelope::Envelope;
-use skylink_sm::frame::encode_message_event;
+use skylink_sm::frame::encode_eio_message_event;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -34,7 +34,7 @@ pub enum DeliverError {
 
 /// A connection as seen by the hub: somewhere to put frames.
 pub trait Link {
-    /// A ready-to-send Socket.IO packet (`2["message","…"]`).
+    /// A ready-to-send Engine.IO message packet (`42["message","…"]`, one websocket frame).
     type Frame: Clone + From<String>;
     /// Queues one frame without blocking.
     ///
@@ -258,7 +258,7 @@ impl<L: Link> Hub<L> {
             ("mid", member.peer_id.clone().into()),
             ("rid", member.room_key.clone().into()),
         ]);
-        let frame = L::Frame::from(encode_message_event(&Value::Object(bye).to_string()));
+        let frame = L::Frame::from(encode_eio_message_event(&Value::Object(bye).to_string()));
         let recipients: Vec<ConnId> = room.members.iter().map(|(_, c)| *c).collect();
         for to in recipients {
             self.deliver(to, frame.clone());
@@ -267,8 +267,8 @@ impl<L: Link> Hub<L> {
 
     /// Handles one signaling message (the JSON text) from connection `id`.
     ///
-    /// `raw` is the incoming Socket.IO packet when it may be forwarded verbatim (pure ASCII,
-    /// exactly `2["message","…"]`); the hub then relays it without re-encoding.
+    /// `raw` is the incoming Engine.IO packet when it may be forwarded verbatim (pure ASCII,
+    /// exactly `42["message","…"]`); the hub then relays it without re-encoding.
     ///
     /// # Errors
     /// The [`DropReason`] when the message was not relayed (already counted in metrics).
@@ -397,12 +397,12 @@ impl<L: Link> Hub<L> {
             return Ok(raw.clone());
         }
         if !add_mid {
-            return Ok(L::Frame::from(encode_message_event(text)));
+            return Ok(L::Frame::from(encode_eio_message_event(text)));
         }
         let mut value: Map<String, Value> =
             serde_json::from_str(text).map_err(|_| DropReason::Malformed)?;
         value.insert("mid".into(), Value::String(peer_id.to_owned()));
-        Ok(L::Frame::from(encode_message_event(
+        Ok(L::Frame::from(encode_eio_message_event(
             &Value::Object(value).to_string(),
         )))
     }
@@ -428,7 +428,7 @@ impl<L: Link> Hub<L> {
 
     fn send_to(&self, to: ConnId, message: &Map<String, Value>) {
         let text = Value::Object(message.clone()).to_string();
-        self.deliver(to, L::Frame::from(encode_message_event(&text)));
+        self.deliver(to, L::Frame::from(encode_eio_message_event(&text)));
     }
 
     fn count_flood(&mut self, id: ConnId, now: Instant) {

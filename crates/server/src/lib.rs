@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod config;
+pub mod fastws;
 pub mod hub;
 pub mod metrics;
 mod routes;
@@ -88,6 +89,7 @@ impl Server {
             metrics,
             room_key_secret,
             local_addr,
+            conn_ids: std::sync::atomic::AtomicU64::new(0),
             config,
         });
         Ok(Self { listener, state })
@@ -121,20 +123,67 @@ impl Server {
         });
         let app = routes::router(self.state.clone());
         let result = match self.state.config.server.tls.clone() {
-            None => {
-                // Signaling is many small frames: Nagle + delayed ACK would add ~40 ms stalls.
-                let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
-                    let _ = tcp.set_nodelay(true);
-                });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }
+            None => serve_plain(self.listener, app, self.state.clone(), shutdown).await,
             Some(tls) => serve_tls(self.listener, app, &tls, shutdown).await,
         };
         ticker.abort();
         result.map_err(ServerError::Serve)
     }
+}
+
+/// Accept loop: fresh Engine.IO 3 websocket sessions go to [`fastws`], every other connection
+/// to hyper (API, page, metrics, long-polling via engineioxide).
+async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    let builder = Builder::new(TokioExecutor::new());
+    let service = TowerToHyperService::new(app);
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Typically out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        // Signaling is many small frames: Nagle + delayed ACK would add ~40 ms stalls.
+        let _ = stream.set_nodelay(true);
+        let (state, service, builder) = (state.clone(), service.clone(), builder.clone());
+        tokio::spawn(async move {
+            if wants_fresh_websocket(&stream).await {
+                fastws::serve(state, stream).await;
+            } else if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "http connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn wants_fresh_websocket(stream: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 512];
+    let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), stream.peek(&mut buf)).await
+    else {
+        return false;
+    };
+    let Some(end) = buf[..n].windows(2).position(|w| w == b"\r\n") else {
+        return false;
+    };
+    std::str::from_utf8(&buf[..end]).is_ok_and(fastws::is_fresh_eio3_websocket)
 }
 
 async fn serve_tls(

@@ -1,10 +1,16 @@
 //! The thin Socket.IO (protocol 4) layer over Engine.IO 3, feeding the [`Hub`](crate::hub::Hub).
 //!
-//! Built on `engineioxide` rather than `socketioxide` because Skylink needs per-sender order:
-//! engineioxide calls [`EngineIoHandler::on_message`] synchronously, in arrival order, from the
-//! socket's reader, and we route there, so frames from one sender reach each recipient's queue
-//! in the order they were sent.
+//! Two transports deliver into the same hub:
+//! * [`crate::fastws`] serves fresh Engine.IO 3 websocket sessions (what skylinkjs 0.6 opens
+//!   first) directly: one task and a few small buffers per socket;
+//! * `engineioxide` serves everything else (long-polling, and websockets behind TLS).
+//!
+//! Both hand messages to the hub synchronously, in arrival order, from the socket's reader, so
+//! frames from one sender reach each recipient's queue in the order they were sent. (A
+//! socketioxide spike spawned a task per event and reordered bursts; Skylink needs offer before
+//! candidates.)
 
+use crate::fastws::WsShared;
 use crate::hub::{ConnId, DeliverError, Link};
 use crate::metrics::DropReason;
 use crate::state::AppState;
@@ -15,60 +21,136 @@ use skylink_sm::frame::{SioPacket, message_payload, parse_packet};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::error::TrySendError;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-/// Per-socket data: the hub's id for it.
+/// Per-socket data of engineioxide sockets: the hub's id for it.
 #[derive(Debug, Default)]
 pub struct SocketData {
     conn: OnceLock<ConnId>,
 }
 
-/// A hub [`Link`] onto an Engine.IO socket.
+/// A hub [`Link`]: either transport.
 #[derive(Clone)]
-pub struct SocketLink(Arc<Socket<SocketData>>);
+pub enum SocketLink {
+    /// An engineioxide socket (polling, or websocket behind TLS).
+    Eio(Arc<Socket<SocketData>>),
+    /// A socket served by [`crate::fastws`].
+    Ws(Arc<WsShared>),
+}
 
-/// How long a refused socket stays open so that its `redirect` is flushed first.
+/// How long a refused engineioxide socket stays open so that its `redirect` is flushed first.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
 
 impl Link for SocketLink {
-    type Frame = Str;
+    type Frame = Utf8Bytes;
 
-    fn deliver(&self, frame: Str) -> Result<(), DeliverError> {
-        self.0.emit(frame).map_err(|e| match e {
-            TrySendError::Full(_) => DeliverError::Full,
-            TrySendError::Closed(_) => DeliverError::Closed,
-        })
+    fn deliver(&self, frame: Utf8Bytes) -> Result<(), DeliverError> {
+        match self {
+            SocketLink::Ws(shared) => shared.push(frame),
+            SocketLink::Eio(socket) => {
+                // engineioxide adds the Engine.IO `4` itself.
+                let packet = frame.as_str().get(1..).unwrap_or("");
+                socket
+                    .emit(Str::copy_from_slice(packet))
+                    .map_err(|e| match e {
+                        TrySendError::Full(_) => DeliverError::Full,
+                        TrySendError::Closed(_) => DeliverError::Closed,
+                    })
+            }
+        }
     }
 
     fn close(&self) {
-        let socket = self.0.clone();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                tokio::time::sleep(CLOSE_GRACE).await;
-                socket.close(DisconnectReason::ClosingServer);
-            });
-        } else {
-            socket.close(DisconnectReason::ClosingServer);
+        match self {
+            SocketLink::Ws(shared) => shared.close_after_flush(),
+            SocketLink::Eio(socket) => {
+                let socket = socket.clone();
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        tokio::time::sleep(CLOSE_GRACE).await;
+                        socket.close(DisconnectReason::ClosingServer);
+                    });
+                } else {
+                    socket.close(DisconnectReason::ClosingServer);
+                }
+            }
         }
     }
 }
 
-/// The Engine.IO handler.
+/// What the transport should do after a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketOutcome {
+    /// Keep going.
+    Continue,
+    /// The client disconnected its namespace: close the transport.
+    Disconnect,
+}
+
+/// Handles one Socket.IO packet (the Engine.IO message payload, without the `4`).
+///
+/// `raw` is the whole Engine.IO frame when it may be relayed verbatim.
+pub fn handle_sio_packet(
+    state: &AppState,
+    id: ConnId,
+    packet: &str,
+    raw: Option<&Utf8Bytes>,
+) -> PacketOutcome {
+    let metrics = &state.metrics;
+    if packet.len() > state.config.server.max_message_bytes {
+        metrics.dropped(DropReason::Oversized);
+        tracing::warn!(conn = id, bytes = packet.len(), "oversized message dropped");
+        return PacketOutcome::Continue;
+    }
+    match parse_packet(packet) {
+        Ok(SioPacket::Event {
+            nsp: "/",
+            id: ack,
+            data,
+        }) => {
+            let json = match message_payload(data) {
+                Ok(json) => json,
+                Err(e) => {
+                    metrics.dropped(DropReason::BadFrame);
+                    tracing::info!(conn = id, error = %e, "bad socket.io event dropped");
+                    return PacketOutcome::Continue;
+                }
+            };
+            let raw = raw.filter(|r| ack.is_none() && r.is_ascii());
+            let _ = state
+                .hub
+                .lock()
+                .handle_message(id, raw, &json, Instant::now());
+            PacketOutcome::Continue
+        }
+        Ok(SioPacket::Connect { .. }) => PacketOutcome::Continue,
+        Ok(SioPacket::Disconnect { nsp: "/" }) => PacketOutcome::Disconnect,
+        Ok(other) => {
+            metrics.dropped(DropReason::BadFrame);
+            tracing::info!(conn = id, packet = ?other, "unsupported socket.io packet dropped");
+            PacketOutcome::Continue
+        }
+        Err(e) => {
+            metrics.dropped(DropReason::BadFrame);
+            tracing::info!(conn = id, error = %e, "undecodable socket.io packet dropped");
+            PacketOutcome::Continue
+        }
+    }
+}
+
+/// The Engine.IO handler for engineioxide sockets.
 #[derive(Clone, Debug)]
 pub struct SignalingHandler {
     state: AppState,
-    next_conn: Arc<AtomicU64>,
 }
 
 impl SignalingHandler {
     /// A handler routing into `state`'s hub.
     pub fn new(state: AppState) -> Self {
-        Self {
-            state,
-            next_conn: Arc::new(AtomicU64::new(1)),
-        }
+        Self { state }
     }
 }
 
@@ -89,14 +171,14 @@ impl EngineIoHandler for SignalingHandler {
     type Data = SocketData;
 
     fn on_connect(self: Arc<Self>, socket: Arc<Socket<SocketData>>) {
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let id = self.state.next_conn_id();
         let _ = socket.data.conn.set(id);
         self.state.metrics.sockets.fetch_add(1, Ordering::Relaxed);
         // socket.io CONNECT for the default namespace: 1.4.8 waits for it before it is "open".
         if socket.emit(Str::from("0")).is_err() {
             tracing::warn!(conn = id, "could not send socket.io CONNECT");
         }
-        self.state.hub.lock().connect(id, SocketLink(socket));
+        self.state.hub.lock().connect(id, SocketLink::Eio(socket));
         tracing::debug!(conn = id, "socket connected");
     }
 
@@ -113,52 +195,13 @@ impl EngineIoHandler for SignalingHandler {
         let Some(&id) = socket.data.conn.get() else {
             return;
         };
-        let metrics = &self.state.metrics;
-        if msg.len() > self.state.config.server.max_message_bytes {
-            metrics.dropped(DropReason::Oversized);
-            tracing::warn!(conn = id, bytes = msg.len(), "oversized message dropped");
-            return;
-        }
-        let polling = socket.transport_type() == TransportType::Polling;
-        let text = if polling {
+        let text = if socket.transport_type() == TransportType::Polling {
             undo_polling_utf8(&msg)
         } else {
             Cow::Borrowed(msg.as_str())
         };
-        match parse_packet(&text) {
-            Ok(SioPacket::Event {
-                nsp: "/",
-                id: ack,
-                data,
-            }) => {
-                let json = match message_payload(data) {
-                    Ok(json) => json,
-                    Err(e) => {
-                        metrics.dropped(DropReason::BadFrame);
-                        tracing::info!(conn = id, error = %e, "bad socket.io event dropped");
-                        return;
-                    }
-                };
-                let verbatim = ack.is_none() && msg.is_ascii();
-                let raw = verbatim.then_some(&msg);
-                let _ = self
-                    .state
-                    .hub
-                    .lock()
-                    .handle_message(id, raw, &json, Instant::now());
-            }
-            Ok(SioPacket::Connect { .. }) => {}
-            Ok(SioPacket::Disconnect { nsp: "/" }) => {
-                socket.close(DisconnectReason::TransportClose)
-            }
-            Ok(other) => {
-                metrics.dropped(DropReason::BadFrame);
-                tracing::info!(conn = id, packet = ?other, "unsupported socket.io packet dropped");
-            }
-            Err(e) => {
-                metrics.dropped(DropReason::BadFrame);
-                tracing::info!(conn = id, error = %e, "undecodable socket.io packet dropped");
-            }
+        if handle_sio_packet(&self.state, id, &text, None) == PacketOutcome::Disconnect {
+            socket.close(DisconnectReason::TransportClose);
         }
     }
 

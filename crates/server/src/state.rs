@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Cheaply clonable handle on the server state.
 #[derive(Clone)]
@@ -25,12 +26,21 @@ pub struct Inner {
     pub room_key_secret: Vec<u8>,
     /// Where the server listens.
     pub local_addr: SocketAddr,
+    /// Source of connection ids shared by both transports.
+    pub conn_ids: AtomicU64,
 }
 
 impl AppState {
     /// Wraps the state.
     pub fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
+    }
+}
+
+impl AppState {
+    /// A new, unique connection id.
+    pub fn next_conn_id(&self) -> u64 {
+        self.conn_ids.fetch_add(1, Ordering::Relaxed) + 1
     }
 }
 

@@ -23,7 +23,10 @@ struct RecLink {
 impl Link for RecLink {
     type Frame = String;
     fn deliver(&self, frame: String) -> Result<(), DeliverError> {
-        let Ok(SioPacket::Event { data, .. }) = parse_packet(&frame) else {
+        let packet = frame
+            .strip_prefix('4')
+            .expect("an Engine.IO message packet");
+        let Ok(SioPacket::Event { data, .. }) = parse_packet(packet) else {
             panic!("hub produced a non-event frame: {frame}");
         };
         let json = message_payload(data).expect("frame carries a message");

@@ -161,6 +161,16 @@ pub fn encode_message_event(json: &str) -> String {
     out
 }
 
+/// Encodes `json` as a whole Engine.IO message packet carrying the Socket.IO event:
+/// `42["message","<json>"]` (pure ASCII), i.e. one websocket text frame.
+pub fn encode_eio_message_event(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 8 + 17);
+    out.push_str("42[\"message\",\"");
+    push_escaped(&mut out, json);
+    out.push_str("\"]");
+    out
+}
+
 /// Rewrites a JSON text so that it is pure ASCII, escaping every non-ASCII character as
 /// `\uXXXX` (surrogate pairs above U+FFFF). The JSON value is unchanged.
 pub fn ascii_json(json: &str) -> Cow<'_, str> {
@@ -267,6 +277,15 @@ mod tests {
             };
             assert_eq!(message_payload(data).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn eio_frame_is_the_sio_packet_with_prefix() {
+        let json = r#"{"a":"é"}"#;
+        assert_eq!(
+            encode_eio_message_event(json),
+            format!("4{}", encode_message_event(json))
+        );
     }
 
     #[test]
