@@ -117,8 +117,9 @@ impl Default for HubSettings {
 }
 
 struct Member {
-    peer_id: String,
-    room_key: String,
+    // Shared strings: the relay path clones them for every message.
+    peer_id: Arc<str>,
+    room_key: Arc<str>,
     app_key: String,
     privileged: bool,
     auto_introduce: bool,
@@ -238,25 +239,25 @@ impl<L: Link> Hub<L> {
     }
 
     fn remove_member(&mut self, id: ConnId, member: &Member) {
-        self.peers.remove(&member.peer_id);
+        self.peers.remove(&*member.peer_id);
         self.metrics.peers.fetch_sub(1, Ordering::Relaxed);
         if let Some(used) = self.app_seats_used.get_mut(&member.app_key) {
             *used = used.saturating_sub(1);
         }
-        let Some(room) = self.rooms.get_mut(&member.room_key) else {
+        let Some(room) = self.rooms.get_mut(&*member.room_key) else {
             return;
         };
         room.members.retain(|(_, c)| *c != id);
         if room.members.is_empty() {
             // An empty room forgets its lock.
-            self.rooms.remove(&member.room_key);
+            self.rooms.remove(&*member.room_key);
             self.metrics.rooms.fetch_sub(1, Ordering::Relaxed);
             return;
         }
         let bye = obj([
             ("type", "bye".into()),
-            ("mid", member.peer_id.clone().into()),
-            ("rid", member.room_key.clone().into()),
+            ("mid", Value::from(&*member.peer_id)),
+            ("rid", Value::from(&*member.room_key)),
         ]);
         let frame = L::Frame::from(encode_eio_message_event(&Value::Object(bye).to_string()));
         let recipients: Vec<ConnId> = room.members.iter().map(|(_, c)| *c).collect();
@@ -307,12 +308,12 @@ impl<L: Link> Hub<L> {
             return Err(DropReason::NotJoined);
         };
         if let Some(rid) = env.rid.as_deref()
-            && rid != member.room_key
+            && rid != &*member.room_key
         {
             return Err(DropReason::WrongRoom);
         }
         if let Some(mid) = env.mid.as_deref()
-            && mid != member.peer_id
+            && mid != &*member.peer_id
         {
             return Err(DropReason::SpoofedMid);
         }
@@ -327,7 +328,7 @@ impl<L: Link> Hub<L> {
             "startRecordingRoom" | "stopRecordingRoom" => {
                 let to = self
                     .rooms
-                    .get(&room_key)
+                    .get(&*room_key)
                     .and_then(|r| r.conn_of(MCU_PEER_ID))
                     .ok_or(DropReason::NoRoute)?;
                 let frame = self.frame_for(raw, text, &peer_id, env.mid.is_none())?;
@@ -343,12 +344,12 @@ impl<L: Link> Hub<L> {
                 }
                 if kind == "roomLockEvent" {
                     let lock = lock_flag(text)?;
-                    if let Some(room) = self.rooms.get_mut(&room_key) {
+                    if let Some(room) = self.rooms.get_mut(&*room_key) {
                         room.locked = lock;
                     }
                 }
                 let frame = self.frame_for(raw, text, &peer_id, env.mid.is_none())?;
-                let room = self.rooms.get(&room_key).ok_or(DropReason::Closed)?;
+                let room = self.rooms.get(&*room_key).ok_or(DropReason::Closed)?;
                 match env.target.as_deref() {
                     Some(target) => {
                         let to = room
@@ -564,8 +565,8 @@ impl<L: Link> Hub<L> {
         self.metrics.joins.fetch_add(1, Ordering::Relaxed);
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.member = Some(Member {
-                peer_id: peer_id.clone(),
-                room_key: ticket.room_key.clone(),
+                peer_id: Arc::from(peer_id.as_str()),
+                room_key: Arc::from(ticket.room_key.as_str()),
                 app_key: ticket.app_key.clone(),
                 privileged: ticket.privileged,
                 auto_introduce: ticket.auto_introduce,
@@ -692,7 +693,7 @@ impl<L: Link> Hub<L> {
                 .get(peer)
                 .and_then(|c| self.conns.get(c))
                 .and_then(|c| c.member.as_ref())
-                .map(|m| (m.room_key.clone(), m.app_key.clone()))
+                .map(|m| (m.room_key.to_string(), m.app_key.clone()))
         };
         let (Some(s), Some(r)) = (room_of(&sending), room_of(&receiving)) else {
             let missing = if room_of(&sending).is_none() {
@@ -767,7 +768,7 @@ impl<L: Link> Hub<L> {
             .get(&id)?
             .member
             .as_ref()
-            .map(|m| m.peer_id.as_str())
+            .map(|m| &*m.peer_id)
     }
 }
 

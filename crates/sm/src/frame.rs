@@ -123,14 +123,9 @@ pub fn parse_packet(text: &str) -> Result<SioPacket<'_>, FrameError> {
 /// [`FrameError::BadData`] for a malformed array, [`FrameError::UnexpectedEvent`] for another
 /// event name, [`FrameError::NotAString`] when the argument is not a string.
 pub fn message_payload(event_array: &str) -> Result<Cow<'_, str>, FrameError> {
-    let args: Vec<&serde_json::value::RawValue> =
+    // A 2-tuple: exactly two elements, no intermediate allocation.
+    let (name, arg): (&serde_json::value::RawValue, &serde_json::value::RawValue) =
         serde_json::from_str(event_array).map_err(|e| FrameError::BadData(e.to_string()))?;
-    let [name, arg] = args.as_slice() else {
-        return Err(FrameError::BadData(format!(
-            "expected [\"message\", string], got {} elements",
-            args.len()
-        )));
-    };
     let name: Cow<'_, str> =
         serde_json::from_str(name.get()).map_err(|_| FrameError::BadData("event name".into()))?;
     if name != "message" {
