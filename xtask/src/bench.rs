@@ -342,7 +342,7 @@ fn scenarios(o: &Opts) -> Vec<Scenario> {
         Scenario {
             key: "relay",
             title: format!(
-                "(a) relay: {} clients / {} rooms, --inflight {}, {} s",
+                "(a) relay: {} cl / {} rooms, inflight {}, {} s",
                 o.clients, o.rooms, o.inflight, o.duration
             ),
             args: vec![
@@ -361,7 +361,7 @@ fn scenarios(o: &Opts) -> Vec<Scenario> {
         Scenario {
             key: "latency",
             title: format!(
-                "(b) latency: {} clients / {} rooms, --rate {} (= {} msg/s offered), {} s",
+                "(b) latency: {} cl / {} rooms, {}/s each (= {} msg/s), {} s",
                 o.clients,
                 o.rooms,
                 o.rate,
@@ -384,7 +384,7 @@ fn scenarios(o: &Opts) -> Vec<Scenario> {
         Scenario {
             key: "idle",
             title: format!(
-                "(c) idle: {} clients / {} rooms, --idle, {} s",
+                "(c) idle: {} cl / {} rooms, {} s",
                 o.idle_clients, idle_rooms, o.idle_duration
             ),
             args: vec![
@@ -701,7 +701,9 @@ struct RunResult {
     problems: Vec<String>,
     /// Load-generator notes (informational).
     notes: Vec<String>,
-    /// System load and concurrent compilers seen around the run.
+    /// CPU used by unrelated processes during the run, % of one core.
+    other_cpu_pct: f64,
+    /// Background activity seen during the run.
     noise: String,
     wall_s: f64,
 }
@@ -744,13 +746,14 @@ fn report_problems(r: &Value) -> Vec<String> {
 
 fn run_one(root: &Path, sc: &Scenario, which: Impl) -> RunResult {
     let started = Instant::now();
-    let noise_before = noise_sample();
+    let cpu_before = CpuSnapshot::take();
     let mut res = RunResult {
         which,
         report: None,
         failure: None,
         problems: Vec::new(),
         notes: Vec::new(),
+        other_cpu_pct: 0.0,
         noise: String::new(),
         wall_s: 0.0,
     };
@@ -802,10 +805,19 @@ fn run_one(root: &Path, sc: &Scenario, which: Impl) -> RunResult {
         res.failure = Some(format!("{e:#}"));
     }
     res.wall_s = started.elapsed().as_secs_f64();
-    res.noise = format!("before: {noise_before}; after: {}", noise_sample());
+    let (other_pct, top, load) = cpu_before.others_since();
+    res.other_cpu_pct = other_pct;
+    res.noise = format!(
+        "other processes used {other_pct:.0} % of a core{}; load avg {load}",
+        if top.is_empty() {
+            String::new()
+        } else {
+            format!(" ({top})")
+        }
+    );
     match (&res.failure, res.problems.is_empty()) {
         (Some(f), _) => eprintln!("    FAILED: {f}"),
-        (None, true) => eprintln!("    clean run in {:.1} s", res.wall_s),
+        (None, true) => eprintln!("    clean run in {:.1} s; {}", res.wall_s, res.noise),
         (None, false) => eprintln!(
             "    run done in {:.1} s with problems: {}",
             res.wall_s,
@@ -815,45 +827,106 @@ fn run_one(root: &Path, sc: &Scenario, which: Impl) -> RunResult {
     res
 }
 
-/// Load average and other compilers/benchmarks running on the machine (noise indicators).
-fn noise_sample() -> String {
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".into());
-    let me = std::process::id();
-    let mut busy: Vec<String> = Vec::new();
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            if pid == me {
-                continue;
-            }
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let comm = comm.trim();
-            if [
-                "rustc",
-                "cargo",
-                "cc1",
-                "cc1plus",
-                "ld",
-                "clippy-driver",
-                "rustdoc",
-            ]
-            .contains(&comm)
-            {
-                busy.push(comm.to_owned());
+/// Kernel clock ticks per second for `/proc` CPU times (USER_HZ; 100 on Linux).
+const USER_HZ: f64 = 100.0;
+
+/// A snapshot of CPU time, to tell how much of the machine others used during a run.
+struct CpuSnapshot {
+    at: Instant,
+    /// Busy ticks of all CPUs (`/proc/stat`: everything but idle and iowait).
+    total_busy: u64,
+    /// This process and its reaped children (servers, load generator), ticks.
+    own: u64,
+    /// pid → (command, ticks incl. reaped children) of every other process.
+    others: std::collections::HashMap<u32, (String, u64)>,
+    load: String,
+}
+
+/// (command, utime + stime + cutime + cstime) of `/proc/PID/stat`.
+fn proc_ticks(pid: &str) -> Option<(String, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_owned();
+    let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+    let mut ticks = 0u64;
+    for i in 11..=14 {
+        ticks += fields.get(i)?.parse::<i64>().ok()?.max(0) as u64;
+    }
+    Some((comm, ticks))
+}
+
+impl CpuSnapshot {
+    fn take() -> Self {
+        let total_busy = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|t| {
+                let line = t.lines().next()?.strip_prefix("cpu ")?.to_owned();
+                let v: Vec<u64> = line
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                // user nice system idle iowait irq softirq steal (guest counted in user).
+                Some(v.iter().take(8).sum::<u64>() - v.get(3)? - v.get(4)?)
+            })
+            .unwrap_or(0);
+        let me = std::process::id();
+        let own = proc_ticks("self").map_or(0, |(_, t)| t);
+        let mut others = std::collections::HashMap::new();
+        if let Ok(dir) = std::fs::read_dir("/proc") {
+            for entry in dir.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let Ok(pid) = name.parse::<u32>() else {
+                    continue;
+                };
+                if pid == me {
+                    continue;
+                }
+                if let Some(v) = proc_ticks(&name) {
+                    others.insert(pid, v);
+                }
             }
         }
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_else(|| "?".into());
+        CpuSnapshot {
+            at: Instant::now(),
+            total_busy,
+            own,
+            others,
+            load,
+        }
     }
-    busy.sort();
-    busy.dedup();
-    if busy.is_empty() {
-        format!("load {load}")
-    } else {
-        format!("load {load}, concurrently running: {}", busy.join(","))
+
+    /// CPU used by processes that are neither this one nor its children since `self`, in % of
+    /// one core, and the biggest such users by command name.
+    fn others_since(&self) -> (f64, String, String) {
+        let now = CpuSnapshot::take();
+        let wall = now.at.duration_since(self.at).as_secs_f64().max(1e-3);
+        let busy = now.total_busy.saturating_sub(self.total_busy);
+        let own = now.own.saturating_sub(self.own);
+        let pct = busy.saturating_sub(own) as f64 / USER_HZ / wall * 100.0;
+        let mut by_comm: std::collections::BTreeMap<String, u64> = Default::default();
+        for (pid, (comm, ticks)) in &now.others {
+            let before = self.others.get(pid).map_or(0, |(_, t)| *t);
+            let d = ticks.saturating_sub(before);
+            if d > 0 {
+                *by_comm.entry(comm.clone()).or_default() += d;
+            }
+        }
+        let mut top: Vec<(String, u64)> = by_comm.into_iter().collect();
+        top.sort_by_key(|e| std::cmp::Reverse(e.1));
+        let top: Vec<String> = top
+            .into_iter()
+            .map(|(c, t)| (c, t as f64 / USER_HZ / wall * 100.0))
+            .filter(|(_, p)| *p >= 5.0)
+            .take(4)
+            .map(|(c, p)| format!("{c} {p:.0} %"))
+            .collect();
+        (pct, top.join(", "), format!("{} → {}", self.load, now.load))
     }
 }
 
@@ -906,7 +979,24 @@ fn signaling(root: &Path, args: &[String]) -> Result<()> {
     }
     let total_s = started.elapsed().as_secs_f64();
 
-    let table = render_table(&scenarios, &results);
+    let mut table = render_table(&scenarios, &results);
+    let noisiest = results
+        .iter()
+        .map(|(i, r)| (r.other_cpu_pct, *i, r.which))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((pct, i, which)) = noisiest {
+        let _ = writeln!(
+            table,
+            "Background: other processes used at most {pct:.0} % of a core during a run ({} | {}); {}.",
+            scenarios[i].title,
+            which.name(),
+            if pct >= 20.0 {
+                "the machine was NOT quiet, treat the affected ratios with care"
+            } else {
+                "the machine was quiet"
+            }
+        );
+    }
     println!();
     println!("{table}");
     let details = render_details(&scenarios, &results);

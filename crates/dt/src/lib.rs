@@ -1,0 +1,1 @@
+//! skylink-dt (being written)

@@ -1,0 +1,1 @@
+//! skylink-sdp (being written)
