@@ -764,11 +764,7 @@ impl<L: Link> Hub<L> {
 
     /// The peer id joined on this connection.
     pub fn peer_of(&self, id: ConnId) -> Option<&str> {
-        self.conns
-            .get(&id)?
-            .member
-            .as_ref()
-            .map(|m| &*m.peer_id)
+        self.conns.get(&id)?.member.as_ref().map(|m| &*m.peer_id)
     }
 }
 

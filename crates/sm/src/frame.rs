@@ -123,6 +123,15 @@ pub fn parse_packet(text: &str) -> Result<SioPacket<'_>, FrameError> {
 /// [`FrameError::BadData`] for a malformed array, [`FrameError::UnexpectedEvent`] for another
 /// event name, [`FrameError::NotAString`] when the argument is not a string.
 pub fn message_payload(event_array: &str) -> Result<Cow<'_, str>, FrameError> {
+    // Fast path for the exact shape JSON.stringify produces; anything else takes the general
+    // parser (which also produces the precise error).
+    if let Some(inner) = event_array
+        .strip_prefix("[\"message\",\"")
+        .and_then(|rest| rest.strip_suffix("\"]"))
+        && let Some(text) = unescape_json_string(inner)
+    {
+        return Ok(text);
+    }
     // A 2-tuple: exactly two elements, no intermediate allocation.
     let (name, arg): (&serde_json::value::RawValue, &serde_json::value::RawValue) =
         serde_json::from_str(event_array).map_err(|e| FrameError::BadData(e.to_string()))?;
@@ -145,6 +154,73 @@ pub fn message_payload(event_array: &str) -> Result<Cow<'_, str>, FrameError> {
     serde_json::from_str::<String>(raw)
         .map(Cow::Owned)
         .map_err(|e| FrameError::BadData(e.to_string()))
+}
+
+/// Decodes the body of a JSON string literal (without its quotes). `None` when it is not a
+/// valid body (unescaped quote, control character, bad escape, lone surrogate).
+fn unescape_json_string(body: &str) -> Option<Cow<'_, str>> {
+    let bytes = body.as_bytes();
+    let Some(first) = bytes
+        .iter()
+        .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
+    else {
+        return Some(Cow::Borrowed(body));
+    };
+    let mut out = String::with_capacity(body.len());
+    let mut i = 0;
+    let mut next = first;
+    loop {
+        out.push_str(body.get(i..next)?);
+        let Some(&b) = bytes.get(next) else {
+            return Some(Cow::Owned(out));
+        };
+        if b != b'\\' {
+            return None; // an unescaped quote or control character
+        }
+        let escape = *bytes.get(next + 1)?;
+        i = next + 2;
+        match escape {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let unit = hex4(bytes.get(i..i + 4)?)?;
+                i += 4;
+                let c = if (0xD800..0xDC00).contains(&unit) {
+                    if bytes.get(i..i + 2)? != b"\\u" {
+                        return None;
+                    }
+                    let low = hex4(bytes.get(i + 2..i + 6)?)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return None;
+                    }
+                    i += 6;
+                    char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))?
+                } else {
+                    char::from_u32(unit)?
+                };
+                out.push(c);
+            }
+            _ => return None,
+        }
+        next = bytes[i..]
+            .iter()
+            .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
+            .map_or(bytes.len(), |p| p + i);
+    }
+}
+
+fn hex4(digits: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(digits).ok()?;
+    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
 }
 
 /// Encodes `json` as the Socket.IO event packet `2["message","<json>"]` (pure ASCII).
@@ -281,6 +357,39 @@ mod tests {
             encode_eio_message_event(json),
             format!("4{}", encode_message_event(json))
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_unescape_matches_serde(text in ".*", raw in "[\\\\\"a-z\\x00-\\x1f]{0,12}") {
+            let literal = serde_json::to_string(&text).unwrap();
+            let body = &literal[1..literal.len() - 1];
+            let fast = unescape_json_string(body);
+            proptest::prop_assert_eq!(fast.as_deref(), Some(text.as_str()));
+            let escaped = encode_message_event(&text);
+            let SioPacket::Event { data, .. } = parse_packet(&escaped).unwrap() else { panic!() };
+            proptest::prop_assert_eq!(message_payload(data).unwrap(), text.as_str());
+            // Arbitrary bodies: the fast path agrees with serde or defers to it.
+            let serde: Option<String> = serde_json::from_str(&format!("\"{raw}\"")).ok();
+            if let Some(fast) = unescape_json_string(&raw) {
+                proptest::prop_assert_eq!(Some(fast.into_owned()), serde);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_unescape_edge_cases() {
+        assert_eq!(
+            unescape_json_string(r"a\u00e9\ud83c\udf89").as_deref(),
+            Some("aé🎉")
+        );
+        assert_eq!(unescape_json_string(r"\ud83c"), None, "lone surrogate");
+        assert_eq!(unescape_json_string(r"\ud83cx"), None);
+        assert_eq!(unescape_json_string(r"\x"), None);
+        assert_eq!(unescape_json_string("a\"b"), None);
+        assert_eq!(unescape_json_string("tab\there"), None, "raw control char");
+        assert_eq!(unescape_json_string(r"end\"), None);
+        assert_eq!(unescape_json_string(r"\u12"), None);
     }
 
     #[test]
