@@ -837,20 +837,22 @@ struct CpuSnapshot {
     total_busy: u64,
     /// This process and its reaped children (servers, load generator), ticks.
     own: u64,
-    /// pid → (command, ticks incl. reaped children) of every other process.
+    /// pid → (command, own ticks) of every other process.
     others: std::collections::HashMap<u32, (String, u64)>,
     load: String,
 }
 
-/// (command, utime + stime + cutime + cstime) of `/proc/PID/stat`.
-fn proc_ticks(pid: &str) -> Option<(String, u64)> {
+/// (command, CPU ticks) of `/proc/PID/stat`: utime + stime, plus cutime + cstime (reaped
+/// children) when `with_children`.
+fn proc_ticks(pid: &str, with_children: bool) -> Option<(String, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let comm = text.get(open + 1..close)?.to_owned();
     let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
     let mut ticks = 0u64;
-    for i in 11..=14 {
+    let last = if with_children { 14 } else { 12 };
+    for i in 11..=last {
         ticks += fields.get(i)?.parse::<i64>().ok()?.max(0) as u64;
     }
     Some((comm, ticks))
@@ -871,7 +873,7 @@ impl CpuSnapshot {
             })
             .unwrap_or(0);
         let me = std::process::id();
-        let own = proc_ticks("self").map_or(0, |(_, t)| t);
+        let own = proc_ticks("self", true).map_or(0, |(_, t)| t);
         let mut others = std::collections::HashMap::new();
         if let Ok(dir) = std::fs::read_dir("/proc") {
             for entry in dir.flatten() {
@@ -883,7 +885,9 @@ impl CpuSnapshot {
                 if pid == me {
                     continue;
                 }
-                if let Some(v) = proc_ticks(&name) {
+                // Own time only: a child's whole lifetime lands in its parent's cutime when
+                // it is reaped, which would blame the wrong window.
+                if let Some(v) = proc_ticks(&name, false) {
                     others.insert(pid, v);
                 }
             }
@@ -919,13 +923,20 @@ impl CpuSnapshot {
         }
         let mut top: Vec<(String, u64)> = by_comm.into_iter().collect();
         top.sort_by_key(|e| std::cmp::Reverse(e.1));
-        let top: Vec<String> = top
+        let named: f64 = top.iter().map(|(_, t)| *t as f64).sum::<f64>() / USER_HZ / wall * 100.0;
+        let mut top: Vec<String> = top
             .into_iter()
             .map(|(c, t)| (c, t as f64 / USER_HZ / wall * 100.0))
             .filter(|(_, p)| *p >= 5.0)
             .take(4)
             .map(|(c, p)| format!("{c} {p:.0} %"))
             .collect();
+        if pct - named >= 10.0 {
+            top.push(format!(
+                "{:.0} % by processes that ended meanwhile or the kernel",
+                pct - named
+            ));
+        }
         (pct, top.join(", "), format!("{} → {}", self.load, now.load))
     }
 }
