@@ -413,6 +413,21 @@ fn iso(t: std::time::SystemTime) -> String {
         .expect("format")
 }
 
+/// Opens a socket and sends `joinRoom` for credentials issued to `key`; the reply is unread.
+async fn join_with_key(addr: SocketAddr, api: &Value, key: &str) -> Ws {
+    let url = format!("ws://{addr}/socket.io/?EIO=3&transport=websocket");
+    let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
+    let mut ws = Ws {
+        stream,
+        peer: String::new(),
+        rid: String::new(),
+    };
+    let mut join: Value = serde_json::from_str(&join_message(api)).expect("json");
+    join["key"] = json!(key);
+    ws.send(join).await;
+    ws
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_keys_credentials_origins_and_seats() {
     let addr = start_with(
@@ -462,32 +477,16 @@ async fn api_keys_credentials_origins_and_seats() {
     let future = iso(std::time::SystemTime::now() + Duration::from_secs(3600));
     let cred = encode_for_url(&compute("s3cret", "later", "1", &future));
     let api = api_body(addr, &format!("/api/secure/later/{future}/1?&cred={cred}")).await;
-    let url = format!("ws://{addr}/socket.io/?EIO=3&transport=websocket");
-    let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
-    let mut ws = Ws {
-        stream,
-        peer: String::new(),
-        rid: String::new(),
-    };
-    let mut join: Value = serde_json::from_str(&join_message(&api)).expect("json");
-    join["key"] = json!("secure");
-    ws.send(join).await;
-    let got = ws.next_message().await;
+    let got = join_with_key(addr, &api, "secure")
+        .await
+        .next_message()
+        .await;
     assert_eq!(got["type"], "redirect");
     assert_eq!(got["reason"], "notStart");
 
     // Seat limit: the second concurrent peer of "tiny" is refused by the API with 4020.
     let first = api_body(addr, "/api/tiny/r").await;
-    let url = format!("ws://{addr}/socket.io/?EIO=3&transport=websocket");
-    let (stream, _) = tokio_tungstenite::connect_async(url).await.expect("ws");
-    let mut ws = Ws {
-        stream,
-        peer: String::new(),
-        rid: String::new(),
-    };
-    let mut join: Value = serde_json::from_str(&join_message(&first)).expect("json");
-    join["key"] = json!("tiny");
-    ws.send(join).await;
+    let mut ws = join_with_key(addr, &first, "tiny").await;
     assert_eq!(ws.next_message().await["type"], "inRoom");
     assert_eq!(api_body(addr, "/api/tiny/r").await["error"], 4020);
 }
