@@ -210,7 +210,11 @@ async fn serve_tls(
         shutdown.await;
         on_shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
     });
-    axum_server::from_tcp_rustls(listener.into_std()?, rustls)?
+    // TCP_NODELAY under TLS too (see serve_plain).
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls)
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    axum_server::from_tcp(listener.into_std()?)?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(app.into_make_service())
         .await
