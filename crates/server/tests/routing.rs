@@ -583,3 +583,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn auto_introduce_off_relays_only_targeted_enter() {
+    let mut w = World::new(HubSettings::default());
+    let b = w.join(2, "r");
+    w.connect(1);
+    let mut t = w.ticket("r", false);
+    t.user_cred = "quiet".into();
+    t.auto_introduce = false;
+    w.hub.issue_ticket(t.clone(), w.now);
+    let JoinOutcome::Joined(a) = w.hub.join(1, &World::join_message(&t), w.now) else {
+        panic!("join refused")
+    };
+    w.take();
+    w.send(1, json!({"type":"enter","mid":a,"rid":"rk_r"}))
+        .unwrap();
+    assert!(w.take().is_empty(), "broadcast enter withheld");
+    w.send(1, json!({"type":"enter","mid":a,"rid":"rk_r","target":b}))
+        .unwrap();
+    assert_eq!(w.take().len(), 1, "targeted enter (after approach) relayed");
+}
+
+#[test]
+fn room_seats_are_enforced() {
+    let mut w = World::new(HubSettings {
+        room_seats: 2,
+        ..HubSettings::default()
+    });
+    w.join(1, "r");
+    w.join(2, "r");
+    w.connect(3);
+    let t = w.ticket("r", false);
+    assert_eq!(
+        w.hub.join(3, &World::join_message(&t), w.now),
+        JoinOutcome::Rejected("serverError")
+    );
+    // Another room is unaffected.
+    w.join(4, "other");
+    assert_eq!(w.hub.room_members("rk_other").len(), 1);
+}
