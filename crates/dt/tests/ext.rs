@@ -1,0 +1,268 @@
+//! The skylink-rs-only extensions: pipelined and resumable transfers with a whole-payload
+//! checksum, negotiated in-band between our own peers.
+
+use skylink_dt::ext::{ExtOffer, sha1_hex};
+use skylink_dt::message::{Message, OutFrame};
+use skylink_dt::peer::{Output, PeerDt};
+use skylink_dt::transfer::*;
+use skylink_dt::version::{Dialect, PeerProfile};
+use std::time::{Duration, Instant};
+
+fn ours() -> (PeerDt, PeerDt) {
+    let d = Dialect::for_peer(&PeerProfile::new(Some("0.1.3"), "rust"));
+    assert!(d.extensions);
+    let mut a = PeerDt::new("A", "B", d);
+    let mut b = PeerDt::new("B", "A", d);
+    a.set_messaging_label("A_B");
+    b.set_messaging_label("A_B");
+    (a, b)
+}
+
+#[derive(Default)]
+struct Log {
+    a_frames: Vec<OutFrame>,
+    b_frames: Vec<OutFrame>,
+    a_events: Vec<Event>,
+    b_events: Vec<Event>,
+}
+
+/// Deliver at most `budget` frames (all when None); accept every request.
+fn pump(a: &mut PeerDt, b: &mut PeerDt, log: &mut Log, mut budget: Option<usize>, now: Instant) {
+    loop {
+        let mut progress = false;
+        for side in 0..2 {
+            let (x, y) = if side == 0 {
+                (&mut *a, &mut *b)
+            } else {
+                (&mut *b, &mut *a)
+            };
+            while let Some(o) = x.poll_output() {
+                progress = true;
+                match o {
+                    Output::Send { label, frame } => {
+                        if budget == Some(0) {
+                            continue; // lost with the channel
+                        }
+                        if let Some(n) = budget.as_mut() {
+                            *n -= 1;
+                        }
+                        y.handle_frame(&label, frame.as_frame(), now, 1).unwrap();
+                        if side == 0 {
+                            log.a_frames.push(frame)
+                        } else {
+                            log.b_frames.push(frame)
+                        }
+                    }
+                    Output::OpenChannel { label } => x.channel_open(&label).unwrap(),
+                    Output::Transfer(e) => {
+                        if e.state() == Some(DataTransferState::UploadRequest)
+                            && let Event::DataTransferState { transfer_id, .. } = &e
+                        {
+                            x.respond(transfer_id, true).unwrap();
+                        }
+                        if side == 0 {
+                            log.a_events.push(e)
+                        } else {
+                            log.b_events.push(e)
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+}
+
+fn data(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 256) as u8).collect()
+}
+
+fn received(events: &[Event]) -> Option<Vec<u8>> {
+    events.iter().find_map(|e| match e {
+        Event::IncomingData {
+            data,
+            is_self: false,
+            ..
+        } => data.as_bytes().map(<[u8]>::to_vec),
+        _ => None,
+    })
+}
+
+fn chunk_frames(frames: &[OutFrame]) -> usize {
+    frames
+        .iter()
+        .filter(|f| !matches!(f, OutFrame::Text(t) if t.starts_with('{')))
+        .count()
+}
+
+#[test]
+fn pipelined_transfer_between_our_peers() {
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    let payload = data(1 << 20);
+    a.send_payload(
+        "A_1",
+        Payload::blob(payload.clone(), None),
+        Some("x"),
+        false,
+    )
+    .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, None, now);
+    let OutFrame::Text(wrq) = &log.a_frames[0] else {
+        panic!()
+    };
+    assert!(
+        wrq.contains(r#""ext":{"v":1,"window":16,"resume":true,"sha1":""#),
+        "{wrq}"
+    );
+    let OutFrame::Text(ack0) = &log.b_frames[0] else {
+        panic!()
+    };
+    assert_eq!(
+        ack0,
+        r#"{"type":"ACK","sender":"B","ackN":0,"ext":{"window":16,"resume":true}}"#
+    );
+    // after ACK 0 the uploader sends a full window before the next ACK arrives
+    assert!(
+        log.a_frames[1..17]
+            .iter()
+            .all(|f| matches!(f, OutFrame::Text(t) if !t.starts_with('{')))
+    );
+    assert!(received(&log.b_events) == Some(payload), "payload intact");
+    let k = (1usize << 20).div_ceil(49_152);
+    assert_eq!(
+        chunk_frames(&log.a_frames),
+        k,
+        "every chunk sent exactly once"
+    );
+}
+
+#[test]
+fn resumed_transfer_continues_from_the_last_complete_chunk() {
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    let payload = data(1 << 20);
+    a.send_payload("A_2", Payload::blob(payload.clone(), None), None, true)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, Some(12), now); // WRQ, ACK0, some chunks and ACKs
+    a.channel_closed("A_2", now);
+    b.channel_closed("A_2", now);
+    pump(&mut a, &mut b, &mut log, Some(0), now); // in-flight frames are lost
+    let terminal = |ev: &[Event]| {
+        ev.iter().any(|e| matches!(e.state(), Some(s) if matches!(s, DataTransferState::Error | DataTransferState::Cancel | DataTransferState::UploadCompleted | DataTransferState::DownloadCompleted)))
+    };
+    assert!(
+        !terminal(&log.a_events) && !terminal(&log.b_events),
+        "suspended, not failed"
+    );
+    let sent_before = chunk_frames(&log.a_frames);
+    assert!(sent_before > 0);
+    // reconnect
+    a.resume_uploads().unwrap();
+    let mut log2 = Log::default();
+    pump(&mut a, &mut b, &mut log2, None, now);
+    let OutFrame::Text(ack) = &log2.b_frames[0] else {
+        panic!()
+    };
+    let Message::Ack(ack) = Message::from_json(ack).unwrap() else {
+        panic!()
+    };
+    let n = ack.ack_n.unwrap();
+    assert!(n > 0, "resumes from chunk {n}");
+    assert!(received(&log2.b_events) == Some(payload), "payload intact");
+    let k = (1usize << 20).div_ceil(65_456);
+    assert_eq!(
+        chunk_frames(&log2.a_frames),
+        k - n as usize,
+        "only the missing chunks are re-sent"
+    );
+    assert!(a.poll_timeout().is_none() && b.poll_timeout().is_none());
+}
+
+#[test]
+fn suspended_sessions_expire() {
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    a.send_payload("A_3", Payload::blob(data(300_000), None), None, false)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, Some(5), now);
+    a.channel_closed("A_3", now);
+    b.channel_closed("A_3", now);
+    pump(&mut a, &mut b, &mut log, Some(0), now);
+    let later = now + Duration::from_secs(61);
+    a.handle_timeout(later);
+    b.handle_timeout(later);
+    pump(&mut a, &mut b, &mut log, None, later);
+    assert_eq!(
+        log.a_events.last().and_then(Event::state),
+        Some(DataTransferState::Error)
+    );
+    assert_eq!(
+        log.b_events.last().and_then(Event::state),
+        Some(DataTransferState::Error)
+    );
+    assert!(a.poll_timeout().is_none() && b.poll_timeout().is_none());
+}
+
+#[test]
+fn checksum_mismatch_never_completes() {
+    let now = Instant::now();
+    let offer = ExtOffer {
+        window: 4,
+        resume: false,
+        sha1: sha1_hex(b"something else"),
+    };
+    let w = format!(
+        r#"{{"type":"WRQ","transferId":"A_4","name":"x","size":4,"originalSize":3,"dataType":"blob","mimeType":null,"chunkType":"string","chunkSize":65536,"timeout":60,"isPrivate":false,"sender":"A","agent":"rust","version":1,"target":"B","ext":{}}}"#,
+        offer.to_value()
+    );
+    let Message::Wrq(w) = Message::from_json(&w).unwrap() else {
+        panic!()
+    };
+    let (mut d, _) =
+        Download::new(DownloadConfig::new("B", "A", "A_4", ChannelKind::Data), &w).unwrap();
+    d.accept().unwrap();
+    assert!(d.extensions().is_some());
+    let acts = d.handle_chunk(Chunk::Text("YWJj"), now);
+    assert_eq!(d.outcome(), Some(Outcome::Failed));
+    assert!(
+        !acts
+            .iter()
+            .any(|a| matches!(a, Action::Event(Event::IncomingData { .. })))
+    );
+}
+
+#[test]
+fn js_peers_never_get_extensions() {
+    for (v, agent) in [
+        (Some("0.1.3"), "chrome"),
+        (Some("0.1.0"), "rust"),
+        (None, "rust"),
+        (Some("0.1.2"), "rust"),
+    ] {
+        assert!(
+            !Dialect::for_peer(&PeerProfile::new(v, agent)).extensions,
+            "{v:?} {agent}"
+        );
+    }
+    // a downloader that did not negotiate answers a plain ACK even if it supports extensions
+    let w = r#"{"type":"WRQ","transferId":"A_5","name":"x","size":4,"originalSize":3,"dataType":"blob","mimeType":null,"chunkType":"string","chunkSize":65536,"timeout":60,"isPrivate":false,"sender":"A","agent":"chrome","version":1,"target":"B"}"#;
+    let Message::Wrq(w) = Message::from_json(w).unwrap() else {
+        panic!()
+    };
+    let (mut d, _) =
+        Download::new(DownloadConfig::new("B", "A", "A_5", ChannelKind::Data), &w).unwrap();
+    let a = d.accept().unwrap();
+    assert_eq!(
+        a[0],
+        Action::Send(OutFrame::Text(
+            r#"{"type":"ACK","sender":"B","ackN":0}"#.into()
+        ))
+    );
+}
