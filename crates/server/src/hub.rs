@@ -348,7 +348,11 @@ impl<L: Link> Hub<L> {
                         room.locked = lock;
                     }
                 }
-                let frame = self.frame_for(raw, text, &peer_id, env.mid.is_none())?;
+                let frame = if kind == "recordingEvent" && text.contains("\"urls\"") {
+                    self.rewritten(text, &peer_id, recording_urls_to_url)?
+                } else {
+                    self.frame_for(raw, text, &peer_id, env.mid.is_none())?
+                };
                 let room = self.rooms.get(&*room_key).ok_or(DropReason::Closed)?;
                 match env.target.as_deref() {
                     Some(target) => {
@@ -400,8 +404,19 @@ impl<L: Link> Hub<L> {
         if !add_mid {
             return Ok(L::Frame::from(encode_eio_message_event(text)));
         }
+        self.rewritten(text, peer_id, |_| {})
+    }
+
+    /// Re-encodes a message after `edit`, with `mid` set to the real sender.
+    fn rewritten(
+        &self,
+        text: &str,
+        peer_id: &str,
+        edit: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<L::Frame, DropReason> {
         let mut value: Map<String, Value> =
             serde_json::from_str(text).map_err(|_| DropReason::Malformed)?;
+        edit(&mut value);
         value.insert("mid".into(), Value::String(peer_id.to_owned()));
         Ok(L::Frame::from(encode_eio_message_event(
             &Value::Object(value).to_string(),
@@ -765,6 +780,26 @@ impl<L: Link> Hub<L> {
     /// The peer id joined on this connection.
     pub fn peer_of(&self, id: ConnId) -> Option<&str> {
         self.conns.get(&id)?.member.as_ref().map(|m| &*m.peer_id)
+    }
+}
+
+/// 0.6.26 throws on a `recordingEvent` carrying `urls` (it only reads `url`): keep the first
+/// link as `url`.
+fn recording_urls_to_url(message: &mut Map<String, Value>) {
+    let Some(urls) = message.remove("urls") else {
+        return;
+    };
+    if message.contains_key("url") {
+        return;
+    }
+    let first = match &urls {
+        Value::Array(list) => list.iter().find_map(Value::as_str),
+        Value::Object(map) => map.values().find_map(Value::as_str),
+        Value::String(s) => Some(s.as_str()),
+        _ => None,
+    };
+    if let Some(url) = first {
+        message.insert("url".into(), Value::String(url.to_owned()));
     }
 }
 

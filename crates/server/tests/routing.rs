@@ -623,3 +623,25 @@ fn room_seats_are_enforced() {
     w.join(4, "other");
     assert_eq!(w.hub.room_members("rk_other").len(), 1);
 }
+
+#[test]
+fn recording_event_urls_become_url() {
+    let mut w = World::new(HubSettings::default());
+    w.join(1, "r");
+    w.connect(2);
+    let mut t = w.ticket("r", false);
+    t.mcu = true;
+    w.hub.issue_ticket(t.clone(), w.now);
+    w.hub.join(2, &World::join_message(&t), w.now);
+    w.take();
+    w.send(
+        2,
+        json!({"type":"recordingEvent","mid":"MCU","rid":"rk_r","action":"url","recordingId":"rec1",
+            "urls":{"mixin":"https://rec.example/1.mp4"}}),
+    )
+    .unwrap();
+    let got = w.take();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1["url"], "https://rec.example/1.mp4");
+    assert!(got[0].1.get("urls").is_none(), "0.6.26 throws on `urls`");
+}
