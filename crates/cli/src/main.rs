@@ -1,6 +1,7 @@
 //! `skylink`: the Skylink command-line tool (server, load generator, and more to come).
 
 mod bench_signaling;
+mod sdp_cmd;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -22,6 +23,15 @@ enum Command {
     /// Benchmarks and load generators.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// SDP tools (the SDP munging of skylinkjs 0.6.26).
+    #[command(subcommand)]
+    Sdp(SdpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SdpCommand {
+    /// Munge an SDP from stdin to stdout: `--stage local|output|remote --type offer|answer`.
+    Munge(sdp_cmd::MungeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Signaling(args)) => {
             runtime.block_on(bench_signaling::run(args))
         }
+        Command::Sdp(SdpCommand::Munge(args)) => sdp_cmd::run(args),
     }
 }
 
