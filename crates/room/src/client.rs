@@ -1,0 +1,785 @@
+//! The engine task and its handle, [`Client`]: thin tokio I/O around [`crate::api`],
+//! [`crate::fallback`], [`crate::socket`] and the sans-IO [`Session`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use skylink_sm::room_api::{ApiSuccess, ReadyState};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::api::{self, InitOptions};
+use crate::error::RoomError;
+use crate::event::{Event, PeerInfo, SocketSession};
+use crate::fallback::{
+    FallbackPlan, SocketErrorCode, SocketFallback, SocketServer, Transport, reconnection_delay,
+};
+use crate::session::{LocalConfig, Output, Role, Session};
+use crate::socket::{self, Connection, SocketIn, SocketOut};
+
+/// Capacity of the event broadcast channel (a receiver lagging further loses events).
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// `joinRoom()` options (the media-free subset for now).
+#[derive(Debug, Clone, Default)]
+pub struct JoinOptions {
+    /// `userData`: custom data announced to peers (`""` when `None`).
+    pub user_data: Option<Value>,
+}
+
+/// One entry of [`Client::get_peers_in_room`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomPeer {
+    /// Peer id.
+    pub peer_id: String,
+    /// Peer information.
+    pub peer_info: PeerInfo,
+    /// Whether it is us.
+    pub is_self: bool,
+}
+
+type Reply<T> = oneshot::Sender<T>;
+
+enum Command {
+    Init(Reply<Result<(), RoomError>>),
+    Join(String, JoinOptions, Reply<Result<String, RoomError>>),
+    Leave(Reply<()>),
+    Send(Value, Option<Vec<String>>, Reply<Result<(), RoomError>>),
+    SetUserData(Value, Reply<()>),
+    Lock(bool, Reply<Result<(), RoomError>>),
+    Peers(Reply<Vec<RoomPeer>>),
+    PeerId(Reply<Option<String>>),
+    Role(String, Reply<Option<Role>>),
+}
+
+/// Handle on a Skylink client engine (cheap to clone). Create with [`Client::new`] inside a
+/// tokio runtime; the engine task ends when every handle is dropped.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), skylink_room::RoomError> {
+/// use skylink_room::{Client, InitOptions, JoinOptions, Event};
+/// let mut opts = InitOptions::new("my-app-key");
+/// opts.room_server = "//127.0.0.1:8018".into();
+/// opts.force_ssl = false;
+/// let client = Client::new(opts);
+/// let mut events = client.subscribe();
+/// let me = client.join_room(Some("lobby"), JoinOptions::default()).await?;
+/// client.send_message("hello".into(), None).await?;
+/// while let Ok(ev) = events.recv().await {
+///     if let Event::IncomingMessage { message, .. } = ev { println!("{:?}", message.content) }
+/// }
+/// # let _ = me; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    cmd: mpsc::UnboundedSender<Command>,
+    events: broadcast::Sender<Event>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts an engine with these `init()` options (no I/O yet).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (it spawns the engine task).
+    pub fn new(opts: InitOptions) -> Client {
+        let (cmd, cmd_rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let engine = Engine {
+            opts,
+            events: events.clone(),
+            cmd_rx,
+            room: None,
+            join_opts: JoinOptions::default(),
+            user_data: Value::String(String::new()),
+            conn: None,
+            session: None,
+            socket_session: None,
+            pending_join: None,
+            in_room: false,
+            rejoin: None,
+            rejoining: 0,
+            rejected: false,
+        };
+        tokio::spawn(engine.run());
+        Client { cmd, events }
+    }
+
+    /// A new receiver of every event raised from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Every event raised from now on as a [`futures_util::Stream`]; it ends when the engine
+    /// stops. A consumer more than [`EVENT_CAPACITY`] events behind skips the oldest ones
+    /// (logged).
+    pub fn events(&self) -> impl futures_util::Stream<Item = Event> + Send + 'static {
+        futures_util::stream::unfold(self.events.subscribe(), |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ev) => return Some((ev, rx)),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(skipped = n, "event stream consumer lagged");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, RoomError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd
+            .send(make(tx))
+            .map_err(|_| RoomError::EngineStopped)?;
+        rx.await.map_err(|_| RoomError::EngineStopped)
+    }
+
+    /// `init()`: the room-API request for `defaultRoom`, reporting `readyStateChange`.
+    ///
+    /// # Errors
+    /// [`RoomError::Init`] when it ends in `ERROR`.
+    pub async fn init(&self) -> Result<(), RoomError> {
+        self.call(Command::Init).await?
+    }
+
+    /// `joinRoom(room, options)`: leaves any current room, repeats `init()` for `room`
+    /// (`defaultRoom` when `None`), opens the socket, sends `joinRoom` and resolves with our
+    /// peer id when `inRoom` arrives (there is no timeout, as in 0.6.26).
+    ///
+    /// # Errors
+    /// [`RoomError::Init`], [`RoomError::Socket`], [`RoomError::Rejected`],
+    /// [`RoomError::ClosedBeforeJoin`], [`RoomError::Superseded`].
+    pub async fn join_room(
+        &self,
+        room: Option<&str>,
+        options: JoinOptions,
+    ) -> Result<String, RoomError> {
+        let room = room.map(str::to_owned).unwrap_or_default();
+        self.call(|r| Command::Join(room, options, r)).await?
+    }
+
+    /// `leaveRoom()`: `peerLeft` for every peer and ourselves, then closes the socket.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn leave_room(&self) -> Result<(), RoomError> {
+        self.call(Command::Leave).await
+    }
+
+    /// `sendMessage(message, targetPeerId)`: `public` (throttled, spec §4) when `targets` is
+    /// `None`, else one `private` per target.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`].
+    pub async fn send_message(
+        &self,
+        message: Value,
+        targets: Option<Vec<String>>,
+    ) -> Result<(), RoomError> {
+        self.call(|r| Command::Send(message, targets, r)).await?
+    }
+
+    /// `setUserData(data)`: stored, `peerUpdated(self)`, and `updateUserEvent` when in a room.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn set_user_data(&self, data: Value) -> Result<(), RoomError> {
+        self.call(|r| Command::SetUserData(data, r)).await
+    }
+
+    /// `lockRoom()`.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`].
+    pub async fn lock_room(&self) -> Result<(), RoomError> {
+        self.call(|r| Command::Lock(true, r)).await?
+    }
+
+    /// `unlockRoom()`.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`].
+    pub async fn unlock_room(&self) -> Result<(), RoomError> {
+        self.call(|r| Command::Lock(false, r)).await?
+    }
+
+    /// `getPeersInRoom()`: us first (when joined), then the known peers.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn get_peers_in_room(&self) -> Result<Vec<RoomPeer>, RoomError> {
+        self.call(Command::Peers).await
+    }
+
+    /// Our current peer id, when in a room.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn peer_id(&self) -> Result<Option<String>, RoomError> {
+        self.call(Command::PeerId).await
+    }
+
+    /// Our handshake role towards `peer_id`, once decided by the `welcome` exchange.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn handshake_role(&self, peer_id: &str) -> Result<Option<Role>, RoomError> {
+        let p = peer_id.to_owned();
+        self.call(|r| Command::Role(p, r)).await
+    }
+}
+
+struct Engine {
+    opts: InitOptions,
+    events: broadcast::Sender<Event>,
+    cmd_rx: mpsc::UnboundedReceiver<Command>,
+    room: Option<String>,
+    /// Options of the last `join_room` (media options will live here).
+    join_opts: JoinOptions,
+    user_data: Value,
+    conn: Option<Connection>,
+    session: Option<Session>,
+    socket_session: Option<SocketSession>,
+    pending_join: Option<Reply<Result<String, RoomError>>>,
+    in_room: bool,
+    /// Pending automatic rejoin: (attempt number, when).
+    rejoin: Option<(u32, Instant)>,
+    /// Attempt number of the automatic rejoin in progress (0 = none).
+    rejoining: u32,
+    /// The server rejected this session (`redirect` reject): no automatic rejoin.
+    rejected: bool,
+}
+
+async fn recv_socket(conn: &mut Option<Connection>) -> Option<SocketIn> {
+    match conn {
+        Some(c) => c.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Engine {
+    fn emit(&self, ev: Event) {
+        tracing::trace!(?ev, "event");
+        let _ = self.events.send(ev);
+    }
+
+    async fn run(mut self) {
+        loop {
+            let throttle_at = self
+                .session
+                .as_ref()
+                .and_then(Session::poll_timeout)
+                .map(Instant::from_std);
+            let rejoin_at = self.rejoin.map(|(_, at)| at);
+            tokio::select! {
+                cmd = self.cmd_rx.recv() => match cmd {
+                    Some(cmd) => self.command(cmd).await,
+                    None => break,
+                },
+                ev = recv_socket(&mut self.conn) => self.socket_event(ev).await,
+                () = sleep_opt(throttle_at) => {
+                    let out = match self.session.as_mut() {
+                        Some(s) => s.handle_timeout(std::time::Instant::now()),
+                        None => Vec::new(),
+                    };
+                    self.apply(out).await;
+                }
+                () = sleep_opt(rejoin_at) => self.try_rejoin().await,
+            }
+        }
+        if let Some(c) = self.conn.take() {
+            c.close().await;
+        }
+    }
+
+    async fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Init(reply) => {
+                let room = self.opts.room().to_owned();
+                let r = self.fetch(&room).await.map(|_| ());
+                let _ = reply.send(r);
+            }
+            Command::Join(room, options, reply) => {
+                self.rejoin = None;
+                self.rejoining = 0;
+                if let Some(old) = self.pending_join.take() {
+                    let _ = old.send(Err(RoomError::Superseded));
+                }
+                let room = if room.is_empty() {
+                    self.opts.room().to_owned()
+                } else {
+                    room
+                };
+                if let Some(d) = &options.user_data {
+                    self.user_data = d.clone();
+                }
+                self.join_opts = options;
+                match self.start_join(&room).await {
+                    Ok(()) => self.pending_join = Some(reply),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Leave(reply) => {
+                self.rejoin = None;
+                self.rejoining = 0;
+                if let Some(old) = self.pending_join.take() {
+                    let _ = old.send(Err(RoomError::Superseded));
+                }
+                self.leave().await;
+                self.room = None;
+                let _ = reply.send(());
+            }
+            Command::Send(msg, targets, reply) => {
+                let now = std::time::Instant::now();
+                let r = match self.session.as_mut().filter(|_| self.in_room) {
+                    Some(s) => s.send_message(msg, targets, now),
+                    None => Err(RoomError::NotInRoom),
+                };
+                match r {
+                    Ok(out) => {
+                        self.apply(out).await;
+                        let _ = reply.send(Ok(()));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::SetUserData(data, reply) => {
+                self.user_data = data.clone();
+                let out = match self.session.as_mut().filter(|_| self.in_room) {
+                    Some(s) => s.set_user_data(data, now_ms(), std::time::Instant::now()),
+                    None => Vec::new(),
+                };
+                self.apply(out).await;
+                let _ = reply.send(());
+            }
+            Command::Lock(lock, reply) => {
+                let r = match self.session.as_mut().filter(|_| self.in_room) {
+                    Some(s) => s.set_lock(lock, std::time::Instant::now()),
+                    None => Err(RoomError::NotInRoom),
+                };
+                match r {
+                    Ok(out) => {
+                        self.apply(out).await;
+                        let _ = reply.send(Ok(()));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Peers(reply) => {
+                let mut list = Vec::new();
+                if let Some(s) = self.session.as_ref().filter(|_| self.in_room) {
+                    if let Some(id) = s.self_id() {
+                        list.push(RoomPeer {
+                            peer_id: id.to_owned(),
+                            peer_info: s.self_info(),
+                            is_self: true,
+                        });
+                    }
+                    list.extend(s.peers().into_iter().map(|(peer_id, peer_info)| RoomPeer {
+                        peer_id,
+                        peer_info,
+                        is_self: false,
+                    }));
+                }
+                let _ = reply.send(list);
+            }
+            Command::PeerId(reply) => {
+                let id = self
+                    .session
+                    .as_ref()
+                    .filter(|_| self.in_room)
+                    .and_then(|s| s.self_id().map(str::to_owned));
+                let _ = reply.send(id);
+            }
+            Command::Role(peer, reply) => {
+                let _ = reply.send(self.session.as_ref().and_then(|s| s.role(&peer)));
+            }
+        }
+    }
+
+    /// The `init()` request with its ready-state events.
+    async fn fetch(&mut self, room: &str) -> Result<ApiSuccess, RoomError> {
+        let rs = |ready_state, error| Event::ReadyStateChange {
+            ready_state,
+            error,
+            room: room.to_owned(),
+        };
+        self.emit(rs(ReadyState::Init, None));
+        self.emit(rs(ReadyState::Loading, None));
+        match api::fetch_room(&self.opts, room).await {
+            Ok(ok) => {
+                self.emit(rs(ReadyState::Completed, None));
+                Ok(ok)
+            }
+            Err(e) => {
+                self.emit(rs(ReadyState::Error, Some(e.clone())));
+                Err(RoomError::Init(e))
+            }
+        }
+    }
+
+    /// Leave (locally) + fresh init + socket + `joinRoom`; `inRoom` is awaited by the loop.
+    async fn start_join(&mut self, room: &str) -> Result<(), RoomError> {
+        self.leave().await;
+        self.rejected = false;
+        self.room = Some(room.to_owned());
+        let api = self.fetch(room).await?;
+        let (conn, ss) = self.open_socket(&api).await?;
+        let cfg = LocalConfig {
+            app_key: self.opts.app_key.clone(),
+            room: room.to_owned(),
+            enable_ice_trickle: self.opts.enable_ice_trickle,
+            enable_data_channel: self.opts.enable_data_channel,
+            enable_ice_restart: self.opts.enable_ice_restart,
+            priority_weight_scheme: self.opts.priority_weight_scheme,
+            user_data: self.user_data.clone(),
+        };
+        let session = Session::new(cfg, &api);
+        let _ = conn.tx.send(SocketOut::Send(session.join_room_json()));
+        self.emit(Event::ChannelOpen {
+            session: ss.clone(),
+        });
+        self.conn = Some(conn);
+        self.socket_session = Some(ss);
+        self.session = Some(session);
+        Ok(())
+    }
+
+    /// Closes the socket after removing everyone locally (`leaveRoom()`).
+    async fn leave(&mut self) {
+        let out = match self.session.as_mut() {
+            Some(s) if self.in_room => s.leave(),
+            _ => Vec::new(),
+        };
+        self.in_room = false;
+        self.apply(out).await;
+        self.session = None;
+        if let Some(c) = self.conn.take() {
+            c.close().await;
+            if let Some(ss) = self.socket_session.take() {
+                self.emit(Event::ChannelClose { session: ss });
+            }
+        }
+    }
+
+    /// Walks the fallback chain (websocket phase) until a socket opens.
+    async fn open_socket(
+        &mut self,
+        api: &ApiSuccess,
+    ) -> Result<(Connection, SocketSession), RoomError> {
+        let mut secure = self.opts.force_ssl;
+        let mut host = api.ip_sigserver.clone();
+        let mut ports = if secure {
+            api.https_port_list.clone()
+        } else {
+            api.http_port_list.clone()
+        }
+        .unwrap_or_default();
+        let mut fixed_url = None;
+        match &self.opts.socket_server {
+            Some(SocketServer::Custom {
+                url,
+                ports: p,
+                protocol,
+            }) => {
+                host = url.clone();
+                if !p.is_empty() {
+                    ports = p.clone();
+                }
+                if let Some(proto) = protocol {
+                    secure = proto == "https:";
+                }
+            }
+            Some(SocketServer::Url(u)) => fixed_url = Some(websocket_url_from(u)),
+            None => {}
+        }
+        let mut plan = FallbackPlan::new(ports, secure, fixed_url.is_some());
+        let mut first_instance = true;
+        let mut last_error = String::from("no socket instance");
+        let mut last_fallback = SocketFallback::NonFallback;
+        while let Some(inst) = plan.next_instance() {
+            let url = match &fixed_url {
+                Some(u) => u.clone(),
+                None => {
+                    crate::eio::websocket_url(secure, &host, inst.port, Some(&now_ms().to_string()))
+                }
+            };
+            let mut ss = SocketSession {
+                server_url: url.clone(),
+                transport_type: "WebSocket".into(),
+                attempts: 0,
+                final_attempts: inst.final_attempts,
+                fallback_type: inst.fallback,
+            };
+            last_fallback = inst.fallback;
+            if inst.transport == Transport::Polling {
+                // Documented gap: no long-polling transport yet.
+                tracing::debug!("long-polling fallback not implemented; aborting the chain");
+                break;
+            }
+            if !first_instance {
+                self.emit(Event::SocketError {
+                    error_code: SocketErrorCode::ReconnectionAttempt,
+                    error: last_error.clone(),
+                    r#type: inst.fallback,
+                    session: ss.clone(),
+                });
+            }
+            for attempt in 1..=inst.attempts {
+                ss.attempts = attempt - 1;
+                if attempt > 1 {
+                    let delay = reconnection_delay(
+                        attempt - 1,
+                        self.opts.reconnection_delay,
+                        self.opts.reconnection_delay_max,
+                        rand::random::<f64>(),
+                    );
+                    tokio::time::sleep(delay).await;
+                    self.emit(Event::ChannelRetry {
+                        fallback_type: inst.fallback,
+                        current_attempt: attempt - 1,
+                        session: ss.clone(),
+                    });
+                }
+                match socket::connect(&url, self.opts.socket_timeout).await {
+                    Ok(conn) => return Ok((conn, ss)),
+                    Err(e) => {
+                        tracing::debug!(%url, attempt, error = %e, "socket attempt failed");
+                        last_error = e;
+                    }
+                }
+            }
+            self.emit(Event::SocketError {
+                error_code: if first_instance {
+                    SocketErrorCode::ConnectionFailed
+                } else {
+                    SocketErrorCode::ReconnectionFailed
+                },
+                error: last_error.clone(),
+                r#type: inst.fallback,
+                session: ss,
+            });
+            first_instance = false;
+        }
+        let ss = SocketSession {
+            server_url: host,
+            transport_type: "WebSocket".into(),
+            attempts: 0,
+            final_attempts: 0,
+            fallback_type: last_fallback,
+        };
+        self.emit(Event::SocketError {
+            error_code: SocketErrorCode::ReconnectionAborted,
+            error: last_error.clone(),
+            r#type: last_fallback,
+            session: ss,
+        });
+        Err(RoomError::Socket {
+            code: SocketErrorCode::ReconnectionAborted,
+            reason: last_error,
+        })
+    }
+
+    async fn socket_event(&mut self, ev: Option<SocketIn>) {
+        let Some(ss) = self.socket_session.clone() else {
+            return;
+        };
+        match ev {
+            Some(SocketIn::Message(text)) => {
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(message) => self.emit(Event::ChannelMessage {
+                        message,
+                        session: ss,
+                    }),
+                    Err(e) => {
+                        self.emit(Event::ChannelError {
+                            error: format!("message is not JSON: {e}"),
+                            session: ss,
+                        });
+                        return;
+                    }
+                }
+                let out = match self.session.as_mut() {
+                    Some(s) => s.handle_text(&text, std::time::Instant::now()),
+                    None => Vec::new(),
+                };
+                self.apply(out).await;
+            }
+            Some(SocketIn::Error(error)) => self.emit(Event::ChannelError { error, session: ss }),
+            Some(SocketIn::Closed { error }) => {
+                tracing::debug!(?error, "socket closed by the peer or the network");
+                self.dropped(ss).await;
+            }
+            None => self.dropped(ss).await,
+        }
+    }
+
+    /// The socket ended without us asking.
+    async fn dropped(&mut self, ss: SocketSession) {
+        if let Some(c) = self.conn.take() {
+            c.task.abort();
+        }
+        self.socket_session = None;
+        self.emit(Event::ChannelClose { session: ss });
+        if let Some(reply) = self.pending_join.take() {
+            let _ = reply.send(Err(RoomError::ClosedBeforeJoin));
+        }
+        let was_in_room = self.in_room;
+        self.in_room = false;
+        let out = match self.session.as_mut() {
+            Some(s) if was_in_room => s.disconnected(),
+            _ => Vec::new(),
+        };
+        self.apply(out).await;
+        self.session = None;
+        if !self.opts.auto_rejoin || self.room.is_none() || self.rejected {
+            self.rejoining = 0;
+        } else if was_in_room {
+            // The first attempt starts right away (before any further command).
+            self.rejoin = Some((1, Instant::now()));
+            self.try_rejoin().await;
+        } else if self.rejoining > 0 {
+            // A rejoin whose socket died before `inRoom`: try again.
+            let attempt = self.rejoining;
+            self.rejoining = 0;
+            self.schedule_rejoin(attempt);
+        }
+    }
+
+    async fn try_rejoin(&mut self) {
+        let Some((attempt, _)) = self.rejoin.take() else {
+            return;
+        };
+        let Some(room) = self.room.clone() else {
+            return;
+        };
+        tracing::info!(attempt, %room, "rejoining after a dropped socket");
+        match self.start_join(&room).await {
+            Ok(()) => self.rejoining = attempt,
+            Err(e) => {
+                tracing::warn!(attempt, error = %e, "rejoin failed");
+                self.schedule_rejoin(attempt);
+            }
+        }
+    }
+
+    /// Schedules rejoin attempt `attempt + 1` after the back-off, if attempts remain.
+    fn schedule_rejoin(&mut self, attempt: u32) {
+        if attempt < self.opts.rejoin_attempts {
+            let delay = reconnection_delay(
+                attempt,
+                self.opts.reconnection_delay,
+                self.opts.reconnection_delay_max,
+                rand::random::<f64>(),
+            );
+            self.rejoin = Some((attempt + 1, Instant::now() + delay));
+        } else {
+            tracing::warn!(attempt, "giving up rejoining");
+        }
+    }
+
+    async fn apply(&mut self, out: Vec<Output>) {
+        let mut close = false;
+        for o in out {
+            match o {
+                Output::Transmit(json) => {
+                    if let Some(c) = &self.conn {
+                        let _ = c.tx.send(SocketOut::Send(json));
+                    }
+                }
+                Output::Emit(ev) => {
+                    if matches!(&ev, Event::SystemAction { action, .. } if action == "reject") {
+                        self.rejected = true;
+                    }
+                    self.emit(ev);
+                }
+                Output::Joined(id) => {
+                    self.in_room = true;
+                    self.rejoining = 0;
+                    if let Some(r) = self.pending_join.take() {
+                        let _ = r.send(Ok(id));
+                    }
+                }
+                Output::JoinRejected { reason, info } => {
+                    if let Some(r) = self.pending_join.take() {
+                        let _ = r.send(Err(RoomError::Rejected { reason, info }));
+                    }
+                    close = true;
+                }
+            }
+        }
+        if close {
+            // Rejected before `inRoom`: this socket is of no further use.
+            self.session = None;
+            if let Some(c) = self.conn.take() {
+                c.close().await;
+                if let Some(ss) = self.socket_session.take() {
+                    self.emit(Event::ChannelClose { session: ss });
+                }
+            }
+        }
+    }
+}
+
+/// A string `socketServer` as a websocket URL: `http(s)://` becomes `ws(s)://`, and the
+/// socket.io path and EIO query are added when there is no path.
+fn websocket_url_from(u: &str) -> String {
+    let u = if let Some(rest) = u.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = u.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = u.strip_prefix("//") {
+        format!("ws://{rest}")
+    } else {
+        u.to_owned()
+    };
+    let after_scheme = u.split_once("://").map_or(u.as_str(), |(_, r)| r);
+    if after_scheme.contains('/') {
+        u
+    } else {
+        format!("{u}/socket.io/?EIO=3&transport=websocket")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::websocket_url_from;
+
+    #[test]
+    fn string_socket_server_urls() {
+        assert_eq!(
+            websocket_url_from("http://127.0.0.1:9"),
+            "ws://127.0.0.1:9/socket.io/?EIO=3&transport=websocket"
+        );
+        assert_eq!(
+            websocket_url_from("wss://h/socket.io/?EIO=3&transport=websocket"),
+            "wss://h/socket.io/?EIO=3&transport=websocket"
+        );
+    }
+}

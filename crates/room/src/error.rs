@@ -1,0 +1,41 @@
+//! The crate's error type.
+
+use crate::api::ReadyStateError;
+use crate::fallback::SocketErrorCode;
+
+/// Everything a [`crate::Client`] call can fail with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RoomError {
+    /// The room-API request failed (`readyStateChange(ERROR)`).
+    #[error("room API failed (status {}, errorCode {:?}): {}", .0.status, .0.error_code, .0.content)]
+    Init(ReadyStateError),
+    /// The signaling socket could not be opened (the fallback chain was exhausted).
+    #[error("signaling socket failed ({code:?}): {reason}")]
+    Socket {
+        /// `SOCKET_ERROR` value.
+        code: SocketErrorCode,
+        /// What went wrong last.
+        reason: String,
+    },
+    /// The server refused the join with a `redirect` `reject`.
+    #[error("join rejected ({reason}): {info}")]
+    Rejected {
+        /// `SYSTEM_ACTION_REASON` value.
+        reason: String,
+        /// The server's text.
+        info: String,
+    },
+    /// The socket closed before `inRoom` arrived.
+    #[error("socket closed before joining the room")]
+    ClosedBeforeJoin,
+    /// The call needs a joined room.
+    #[error("not in a room")]
+    NotInRoom,
+    /// A newer `join_room`/`leave_room` superseded this join.
+    #[error("join superseded by a newer join or leave")]
+    Superseded,
+    /// The engine task is gone.
+    #[error("engine stopped")]
+    EngineStopped,
+}

@@ -1,0 +1,256 @@
+//! The typed event stream: one [`Event`] variant per event of the API reference, payload
+//! fields named as there (snake_case).
+
+use serde::Serialize;
+use serde_json::Value;
+use skylink_sm::room_api::ReadyState;
+
+use crate::api::ReadyStateError;
+use crate::fallback::{SocketErrorCode, SocketFallback};
+
+/// `HANDSHAKE_PROGRESS` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandshakeProgress {
+    /// `"enter"`: the peer has just entered.
+    Enter,
+    /// `"welcome"`: the peer knows about us; the connection may start.
+    Welcome,
+    /// `"offer"`.
+    Offer,
+    /// `"answer"`.
+    Answer,
+    /// `"error"`.
+    Error,
+}
+
+/// `peerInfo.agent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentInfo {
+    /// Agent name (`"rust"`, `"chrome"`…; `"other"` when absent).
+    pub name: String,
+    /// Version as a number (spec §3.0.1 rules).
+    pub version: f64,
+    /// Operating system.
+    pub os: String,
+    /// Temasys plugin version.
+    pub plugin_version: Option<String>,
+    /// SM protocol version (`"0.1.1"` when absent).
+    #[serde(rename = "SMProtocolVersion")]
+    pub sm_protocol_version: String,
+    /// DT protocol version.
+    #[serde(rename = "DTProtocolVersion")]
+    pub dt_protocol_version: String,
+}
+
+/// `peerInfo.config`.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerConfig {
+    /// Peer trickles ICE.
+    pub enable_ice_trickle: bool,
+    /// Peer wants a data channel.
+    pub enable_data_channel: bool,
+    /// Peer supports ICE restart.
+    pub enable_ice_restart: bool,
+    /// Peer's weight (0 when not a number).
+    pub priority_weight: f64,
+    /// Peer sends no media.
+    pub receive_only: bool,
+    /// Publish-only session.
+    pub publish_only: bool,
+}
+
+/// The `peerInfo` payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerInfo {
+    /// Custom user data.
+    pub user_data: Value,
+    /// Sending stream settings (`{audio, video, …}`).
+    pub settings: Value,
+    /// `{audioMuted, videoMuted}`.
+    pub media_status: Value,
+    /// Agent information.
+    pub agent: AgentInfo,
+    /// Connection configuration.
+    pub config: PeerConfig,
+    /// Room name.
+    pub room: String,
+    /// Parent peer id.
+    pub parent_id: Option<String>,
+}
+
+/// The `session` payload of channel events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketSession {
+    /// `serverUrl`.
+    pub server_url: String,
+    /// `transportType` (`"WebSocket"`).
+    pub transport_type: String,
+    /// Current reconnection attempt of the instance.
+    pub attempts: u32,
+    /// `finalAttempts` of the fallback chain.
+    pub final_attempts: u32,
+    /// The instance's fallback state.
+    pub fallback_type: SocketFallback,
+}
+
+/// The `message` payload of `incomingMessage`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageInfo {
+    /// The message object.
+    pub content: Value,
+    /// Targeted (private) or not.
+    pub is_private: bool,
+    /// Target peer id(s): the recipient for a received private message, `None` for public.
+    pub target_peer_id: Option<Value>,
+    /// Sent through a data channel (always `false` here: signaling only).
+    pub is_data_channel: bool,
+    /// Sender peer id.
+    pub sender_peer_id: String,
+    /// Peers the message was sent to (own messages only).
+    pub list_of_peers: Option<Vec<String>>,
+}
+
+/// Every event the engine raises.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// `readyStateChange(readyState, error, room)`.
+    ReadyStateChange {
+        /// `READY_STATE_CHANGE` value.
+        ready_state: ReadyState,
+        /// Present for `ERROR`.
+        error: Option<ReadyStateError>,
+        /// The room the request was for.
+        room: String,
+    },
+    /// `channelOpen(session)`.
+    ChannelOpen {
+        /// Socket session information.
+        session: SocketSession,
+    },
+    /// `channelClose(session)`.
+    ChannelClose {
+        /// Socket session information.
+        session: SocketSession,
+    },
+    /// `channelMessage(message, session)` (every decoded signaling message).
+    ChannelMessage {
+        /// The message object.
+        message: Value,
+        /// Socket session information.
+        session: SocketSession,
+    },
+    /// `channelError(error, session)` (e.g. pong timeout, bad frame).
+    ChannelError {
+        /// The error text.
+        error: String,
+        /// Socket session information.
+        session: SocketSession,
+    },
+    /// `channelRetry(fallbackType, currentAttempt, session)`.
+    ChannelRetry {
+        /// Fallback state.
+        fallback_type: SocketFallback,
+        /// Current attempt of the instance.
+        current_attempt: u32,
+        /// Socket session information.
+        session: SocketSession,
+    },
+    /// `socketError(errorCode, error, type, session)`.
+    SocketError {
+        /// `SOCKET_ERROR` value.
+        error_code: SocketErrorCode,
+        /// Error text.
+        error: String,
+        /// Fallback state (`type` in the reference).
+        r#type: SocketFallback,
+        /// Socket session information.
+        session: SocketSession,
+    },
+    /// `peerJoined(peerId, peerInfo, isSelf)`.
+    PeerJoined {
+        /// Peer id.
+        peer_id: String,
+        /// Peer information.
+        peer_info: PeerInfo,
+        /// Whether it is us.
+        is_self: bool,
+    },
+    /// `peerLeft(peerId, peerInfo, isSelf)`.
+    PeerLeft {
+        /// Peer id.
+        peer_id: String,
+        /// Peer information.
+        peer_info: PeerInfo,
+        /// Whether it is us.
+        is_self: bool,
+    },
+    /// `peerUpdated(peerId, peerInfo, isSelf)`.
+    PeerUpdated {
+        /// Peer id.
+        peer_id: String,
+        /// Peer information.
+        peer_info: PeerInfo,
+        /// Whether it is us.
+        is_self: bool,
+    },
+    /// `handshakeProgress(state, peerId, error)`.
+    HandshakeProgress {
+        /// Handshake state.
+        state: HandshakeProgress,
+        /// Peer id.
+        peer_id: String,
+        /// Error (for `ERROR`).
+        error: Option<String>,
+    },
+    /// Not in the reference (no WebRTC yet): this side decided by weight (spec §5.2) to be
+    /// the offerer towards `peer_id`; a full engine would now create the offer.
+    WouldOffer {
+        /// The peer we would send the offer to.
+        peer_id: String,
+    },
+    /// `incomingMessage(message, peerId, peerInfo, isSelf)`.
+    IncomingMessage {
+        /// The message.
+        message: MessageInfo,
+        /// Sender peer id.
+        peer_id: String,
+        /// Sender information (default when the sender is unknown).
+        peer_info: PeerInfo,
+        /// Whether we sent it.
+        is_self: bool,
+    },
+    /// `roomLock(isLocked, peerId, peerInfo, isSelf)`.
+    RoomLock {
+        /// Lock state.
+        is_locked: bool,
+        /// Who changed it.
+        peer_id: String,
+        /// Their information.
+        peer_info: PeerInfo,
+        /// Whether we changed it.
+        is_self: bool,
+    },
+    /// `systemAction(action, message, reason)`.
+    SystemAction {
+        /// `"warning"` or `"reject"`.
+        action: String,
+        /// The server's `info`.
+        message: String,
+        /// `SYSTEM_ACTION_REASON` value (`toClose` rewritten to `toclose`).
+        reason: String,
+    },
+    /// `sessionDisconnect(peerId, peerInfo)`: the socket dropped while in a room.
+    SessionDisconnect {
+        /// Our peer id in that session.
+        peer_id: String,
+        /// Our information.
+        peer_info: PeerInfo,
+    },
+}

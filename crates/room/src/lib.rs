@@ -1,0 +1,39 @@
+//! # skylink-room
+//!
+//! The Skylink client engine (no media yet): the room-API request of `init()`, a socket.io
+//! (protocol 4 over Engine.IO 3) client over a tokio-tungstenite websocket with the
+//! `SOCKET_FALLBACK` chain and reconnection, the §4 throttled outgoing queue, the room session
+//! (`joinRoom`, `enter`/`welcome`, messages, user data, room lock, leave, automatic rejoin),
+//! and one typed [`Event`] stream.
+//!
+//! | module | what | I/O |
+//! |---|---|---|
+//! | [`api`] | `init()` options, URL building, response classification, HTTP GET with retries | hyper |
+//! | [`eio`] | Engine.IO 3 / socket.io frame decoding | none |
+//! | [`fallback`] | `SOCKET_FALLBACK` planner, reconnection back-off | none |
+//! | [`session`] | the room session state machine (peers, weights, throttle) | none |
+//! | [`event`] | [`Event`] and its payload types | none |
+//! | [`Client`] | the engine task and its handle | tokio |
+//!
+//! Protocol decisions live in the sans-IO modules; [`Client`] only moves bytes and timers.
+//! See the crate README for what is still missing (WebRTC, long-polling, TLS).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+mod client;
+pub mod eio;
+mod error;
+pub mod event;
+pub mod fallback;
+pub mod session;
+mod socket;
+
+pub use api::{Credentials, InitOptions, ReadyStateError};
+pub use client::{Client, EVENT_CAPACITY, JoinOptions, RoomPeer};
+pub use error::RoomError;
+pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession};
+pub use fallback::{SocketErrorCode, SocketFallback, SocketServer};
+pub use session::{PriorityWeightScheme, Role};
+pub use skylink_sm::room_api::ReadyState;

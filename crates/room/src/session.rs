@@ -1,0 +1,1131 @@
+//! The room session (no media) as a sans-IO state machine: `joinRoom`/`inRoom`, `enter`/
+//! `welcome` and the offerer decision (spec §5.1–§5.2), `bye`, `redirect`, `public`/
+//! `private`, `updateUserEvent`, `roomLockEvent`, and the §4 throttle for outgoing messages.
+//!
+//! Inputs are decoded message texts, user commands and timer ticks with an explicit
+//! [`Instant`]; outputs are [`Output`]s: frames to transmit and events to raise.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::{Number, Value, json};
+use skylink_sm::message::{
+    Enter, JoinRoom, Message, PcConfig, Private, Public, RoomLockEvent, UpdateUserEvent, UserInfo,
+    Welcome,
+};
+use skylink_sm::room_api::ApiSuccess;
+use skylink_sm::throttle::{OutgoingMessage, Throttle};
+use skylink_sm::version;
+
+use crate::error::RoomError;
+use crate::event::{AgentInfo, Event, HandshakeProgress, MessageInfo, PeerConfig, PeerInfo};
+
+/// `PRIORITY_WEIGHT_SCHEME` (spec §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PriorityWeightScheme {
+    /// `"auto"`: offset 0.
+    #[default]
+    Auto,
+    /// `"enforceOfferer"`: +2×10^15.
+    EnforceOfferer,
+    /// `"enforceAnswerer"`: −2×10^15.
+    EnforceAnswerer,
+}
+
+impl PriorityWeightScheme {
+    /// The weight offset.
+    pub fn offset(self) -> f64 {
+        match self {
+            PriorityWeightScheme::Auto => 0.0,
+            PriorityWeightScheme::EnforceOfferer => 2e15,
+            PriorityWeightScheme::EnforceAnswerer => -2e15,
+        }
+    }
+
+    /// The wire/constant value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriorityWeightScheme::Auto => "auto",
+            PriorityWeightScheme::EnforceOfferer => "enforceOfferer",
+            PriorityWeightScheme::EnforceAnswerer => "enforceAnswerer",
+        }
+    }
+}
+
+/// `weight = tieBreaker + offset` (spec §5.2); `NaN` when `tieBreaker` is missing.
+pub fn compute_weight(tie_breaker: Option<f64>, scheme: PriorityWeightScheme) -> f64 {
+    tie_breaker.map_or(f64::NAN, |t| t + scheme.offset())
+}
+
+/// The offerer rule on `welcome`/`restart`: offer iff an MCU is present or our weight is
+/// strictly greater than the received raw `weight` (a non-number never compares greater).
+pub fn should_offer(own_weight: f64, remote_weight: Option<&Value>, has_mcu: bool) -> bool {
+    if has_mcu {
+        return true;
+    }
+    match remote_weight.and_then(Value::as_f64) {
+        Some(remote) => own_weight > remote,
+        None => false,
+    }
+}
+
+/// A weight as a JSON number: an integer when it is one (exactly representable), else a
+/// float; `None` for NaN/infinite.
+pub fn weight_number(w: f64) -> Option<Number> {
+    if w.is_finite() && w.fract() == 0.0 && w.abs() < 9.007_199_254_740_992e15 {
+        Some(Number::from(w as i64))
+    } else {
+        Number::from_f64(w)
+    }
+}
+
+/// Our side of a peer pairing, once decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// We send the offer.
+    Offerer,
+    /// We replied with `welcome`: the peer offers.
+    Answerer,
+}
+
+/// Local configuration of the session (what we announce).
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// App key (sent as `key` in `joinRoom`).
+    pub app_key: String,
+    /// Room name (for `peerInfo.room`).
+    pub room: String,
+    /// `enableIceTrickle`.
+    pub enable_ice_trickle: bool,
+    /// `enableDataChannel`.
+    pub enable_data_channel: bool,
+    /// `enableIceRestart`.
+    pub enable_ice_restart: bool,
+    /// Weight scheme.
+    pub priority_weight_scheme: PriorityWeightScheme,
+    /// Initial user data.
+    pub user_data: Value,
+}
+
+/// What the engine must do.
+// Outputs live for one engine step; boxing every event would only add allocations.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send this JSON text as a socket.io `message`.
+    Transmit(String),
+    /// Raise this event.
+    Emit(Event),
+    /// `inRoom` processed: the join succeeded with this peer id.
+    Joined(String),
+    /// The join was refused (a `reject` before `inRoom`).
+    JoinRejected {
+        /// Reason value.
+        reason: String,
+        /// Server text.
+        info: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Peer {
+    info: PeerInfo,
+    role: Option<Role>,
+    last_user_stamp: Option<f64>,
+}
+
+/// The room session state machine. One per socket/join.
+#[derive(Debug)]
+pub struct Session {
+    cfg: LocalConfig,
+    cid: Option<String>,
+    rid: String,
+    join_room: JoinRoom,
+    self_id: Option<String>,
+    weight: f64,
+    user_data: Value,
+    peers: BTreeMap<String, Peer>,
+    throttle: Throttle,
+    has_mcu: bool,
+    pc_config: Option<PcConfig>,
+}
+
+/// The agent name this engine announces.
+pub const AGENT: &str = "rust";
+
+impl Session {
+    /// A session for this room-API response.
+    pub fn new(cfg: LocalConfig, api: &ApiSuccess) -> Self {
+        let join_room = JoinRoom {
+            uid: api.username.clone(),
+            cid: api.cid.clone(),
+            rid: Some(api.room_key.clone()),
+            user_cred: api.user_cred.clone(),
+            time_stamp: api.time_stamp.clone(),
+            api_owner: api.api_owner.clone(),
+            room_cred: api.room_cred.clone(),
+            start: api.start.clone(),
+            len: api.len.clone(),
+            is_privileged: Some(api.is_privileged == Some(true)),
+            auto_introduce: Some(api.auto_introduce != Some(false)),
+            key: Some(cfg.app_key.clone()),
+            ..Default::default()
+        };
+        Session {
+            user_data: cfg.user_data.clone(),
+            cfg,
+            cid: api.cid.clone(),
+            rid: api.room_key.clone(),
+            join_room,
+            self_id: None,
+            weight: f64::NAN,
+            peers: BTreeMap::new(),
+            throttle: Throttle::new(),
+            has_mcu: false,
+            pc_config: None,
+        }
+    }
+
+    /// The `joinRoom` message (spec §3.1) as JSON text.
+    pub fn join_room_json(&self) -> String {
+        Message::JoinRoom(self.join_room.clone()).to_json()
+    }
+
+    /// Our peer id once `inRoom` arrived.
+    pub fn self_id(&self) -> Option<&str> {
+        self.self_id.as_deref()
+    }
+
+    /// Our weight (NaN before `inRoom`).
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// `inRoom.pc_config` as received (ICE servers for the coming peer connections; its
+    /// interpretation, spec §3.3, belongs to the WebRTC layer).
+    pub fn pc_config(&self) -> Option<&PcConfig> {
+        self.pc_config.as_ref()
+    }
+
+    /// The room key (`rid`).
+    pub fn rid(&self) -> &str {
+        &self.rid
+    }
+
+    /// Known remote peers and their information.
+    pub fn peers(&self) -> Vec<(String, PeerInfo)> {
+        self.peers
+            .iter()
+            .map(|(id, p)| (id.clone(), p.info.clone()))
+            .collect()
+    }
+
+    /// Our role towards `peer_id`, once decided.
+    pub fn role(&self, peer_id: &str) -> Option<Role> {
+        self.peers.get(peer_id).and_then(|p| p.role)
+    }
+
+    /// Our own `peerInfo`.
+    pub fn self_info(&self) -> PeerInfo {
+        PeerInfo {
+            user_data: self.user_data.clone(),
+            settings: json!({"audio": false, "video": false, "googleXBandwidth": {}, "maxBandwidth": {}}),
+            media_status: json!({"audioMuted": true, "videoMuted": true}),
+            agent: AgentInfo {
+                name: AGENT.into(),
+                version: version::parse_agent_version(Some(env!("CARGO_PKG_VERSION")))
+                    .unwrap_or(0.0),
+                os: std::env::consts::OS.into(),
+                plugin_version: None,
+                sm_protocol_version: version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into(),
+                dt_protocol_version: version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into(),
+            },
+            config: PeerConfig {
+                enable_ice_trickle: self.cfg.enable_ice_trickle,
+                enable_data_channel: self.cfg.enable_data_channel,
+                enable_ice_restart: self.cfg.enable_ice_restart,
+                priority_weight: if self.weight.is_nan() {
+                    0.0
+                } else {
+                    self.weight
+                },
+                receive_only: true,
+                publish_only: false,
+            },
+            room: self.cfg.room.clone(),
+            parent_id: None,
+        }
+    }
+
+    fn user_info(&self) -> UserInfo {
+        let v = json!({
+            "userData": self.user_data,
+            "settings": {"audio": false, "video": false, "googleXBandwidth": {}, "maxBandwidth": {}},
+            "mediaStatus": {"audioMuted": true, "videoMuted": true},
+        });
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    fn enter_message(&self) -> Message {
+        Message::Enter(Enter {
+            mid: self.self_id.clone(),
+            rid: Some(self.rid.clone()),
+            agent: Some(AGENT.into()),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            os: Some(std::env::consts::OS.into()),
+            user_info: Some(self.user_info()),
+            receive_only: Some(true),
+            target: None,
+            weight: weight_number(self.weight),
+            temasys_plugin_version: Some(None),
+            enable_ice_trickle: Some(self.cfg.enable_ice_trickle),
+            enable_data_channel: Some(self.cfg.enable_data_channel),
+            enable_ice_restart: Some(self.cfg.enable_ice_restart),
+            sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
+            dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            ..Default::default()
+        })
+    }
+
+    fn welcome_message(&self, target: &str) -> Message {
+        Message::Welcome(Welcome {
+            mid: self.self_id.clone(),
+            rid: Some(self.rid.clone()),
+            enable_ice_trickle: Some(self.cfg.enable_ice_trickle),
+            enable_data_channel: Some(self.cfg.enable_data_channel),
+            enable_ice_restart: Some(self.cfg.enable_ice_restart),
+            agent: Some(AGENT.into()),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            receive_only: Some(true),
+            os: Some(std::env::consts::OS.into()),
+            user_info: Some(self.user_info()),
+            target: Some(target.into()),
+            weight: weight_number(self.weight),
+            temasys_plugin_version: Some(None),
+            sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
+            dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            ..Default::default()
+        })
+    }
+
+    fn send(&mut self, msg: Message, now: Instant, out: &mut Vec<Output>) {
+        let frames = self.throttle.send(OutgoingMessage::from(msg), now);
+        self.push_frames(frames, out);
+    }
+
+    fn push_frames(&self, frames: Vec<skylink_sm::throttle::Frame>, out: &mut Vec<Output>) {
+        for f in frames {
+            out.push(Output::Transmit(f.json));
+            // 0.6.26 raises the sender's own `incomingMessage` for a `public` when it leaves.
+            for m in &f.messages {
+                if m.get("type").and_then(Value::as_str) == Some("public") {
+                    let sender = m
+                        .get("mid")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    out.push(Output::Emit(Event::IncomingMessage {
+                        message: MessageInfo {
+                            content: m.get("data").cloned().unwrap_or(Value::Null),
+                            is_private: false,
+                            target_peer_id: None,
+                            is_data_channel: false,
+                            sender_peer_id: sender.clone(),
+                            list_of_peers: Some(self.peers.keys().cloned().collect()),
+                        },
+                        peer_id: sender,
+                        peer_info: self.self_info(),
+                        is_self: true,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// When [`Session::handle_timeout`] must run next (throttled messages pending).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.throttle.poll_timeout()
+    }
+
+    /// Timer tick of the throttle.
+    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Output> {
+        let frames = self.throttle.handle_timeout(now);
+        let mut out = Vec::new();
+        self.push_frames(frames, &mut out);
+        out
+    }
+
+    /// Handles one received signaling message (JSON text).
+    pub fn handle_text(&mut self, text: &str, now: Instant) -> Vec<Output> {
+        match Message::from_json(text) {
+            Ok(msg) => self.handle_message(msg, now),
+            Err(e) => {
+                tracing::debug!(error = %e, "undecodable signaling message dropped");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Handles one decoded message.
+    pub fn handle_message(&mut self, msg: Message, now: Instant) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.dispatch(msg, now, &mut out, 0);
+        out
+    }
+
+    fn dispatch(&mut self, msg: Message, now: Instant, out: &mut Vec<Output>, depth: u8) {
+        let exempt = matches!(msg, Message::InRoom(_) | Message::Redirect(_));
+        if !exempt {
+            match (msg.mid(), self.self_id.as_deref()) {
+                (_, None) => return,
+                (Some(mid), Some(own)) if mid == own => return,
+                _ => {}
+            }
+        }
+        match msg {
+            Message::InRoom(m) => {
+                if self.self_id.is_some() {
+                    return;
+                }
+                let Some(sid) = m.sid.filter(|s| !s.is_empty()) else {
+                    tracing::warn!("inRoom without sid dropped");
+                    return;
+                };
+                let tb = m.tie_breaker.as_ref().and_then(Number::as_f64);
+                self.weight = compute_weight(tb, self.cfg.priority_weight_scheme);
+                self.self_id = Some(sid.clone());
+                self.pc_config = m.pc_config;
+                out.push(Output::Emit(Event::PeerJoined {
+                    peer_id: sid.clone(),
+                    peer_info: self.self_info(),
+                    is_self: true,
+                }));
+                out.push(Output::Joined(sid));
+                let enter = self.enter_message();
+                self.send(enter, now, out);
+            }
+            Message::Enter(m) => {
+                let Some(mid) = m.mid.clone() else { return };
+                let ann = Announce::from_enter(&m);
+                self.meet(&mid, ann, HandshakeProgress::Enter, out);
+                let welcome = self.welcome_message(&mid);
+                self.send(welcome, now, out);
+            }
+            Message::Welcome(m) => {
+                let Some(mid) = m.mid.clone() else { return };
+                if m.target
+                    .as_deref()
+                    .is_some_and(|t| Some(t) != self.self_id.as_deref())
+                {
+                    return;
+                }
+                if self.role(&mid) == Some(Role::Offerer) {
+                    return; // hasWelcome: extra welcomes are discarded
+                }
+                let ann = Announce::from_welcome(&m);
+                let remote = m.weight.as_ref().map(|n| Value::Number(n.clone()));
+                self.meet(&mid, ann, HandshakeProgress::Welcome, out);
+                if should_offer(self.weight, remote.as_ref(), self.has_mcu) {
+                    if let Some(p) = self.peers.get_mut(&mid) {
+                        p.role = Some(Role::Offerer);
+                    }
+                    out.push(Output::Emit(Event::WouldOffer { peer_id: mid }));
+                } else {
+                    if let Some(p) = self.peers.get_mut(&mid) {
+                        p.role = Some(Role::Answerer);
+                    }
+                    let welcome = self.welcome_message(&mid);
+                    self.send(welcome, now, out);
+                }
+            }
+            Message::Bye(m) => {
+                let Some(mid) = m.mid else { return };
+                if let Some(p) = self.peers.remove(&mid) {
+                    out.push(Output::Emit(Event::PeerLeft {
+                        peer_id: mid,
+                        peer_info: p.info,
+                        is_self: false,
+                    }));
+                }
+            }
+            Message::Redirect(m) => {
+                let action = m.action.unwrap_or_default();
+                let info = m.info.unwrap_or_default();
+                let mut reason = m.reason.unwrap_or_default();
+                if reason == "toClose" {
+                    reason = "toclose".into();
+                }
+                if action == "reject" {
+                    self.remove_all_peers(out);
+                }
+                out.push(Output::Emit(Event::SystemAction {
+                    action: action.clone(),
+                    message: info.clone(),
+                    reason: reason.clone(),
+                }));
+                if action == "reject" && self.self_id.is_none() {
+                    out.push(Output::JoinRejected { reason, info });
+                }
+            }
+            Message::UpdateUserEvent(m) => {
+                let Some(mid) = m.mid else { return };
+                let Some(peer) = self.peers.get_mut(&mid) else {
+                    return;
+                };
+                let stamp = m.stamp.as_ref().and_then(Number::as_f64);
+                if let (Some(s), Some(last)) = (stamp, peer.last_user_stamp)
+                    && s < last
+                {
+                    return;
+                }
+                if stamp.is_some() {
+                    peer.last_user_stamp = stamp;
+                }
+                let data = m.user_data.unwrap_or(Value::Null);
+                peer.info.user_data = if is_falsy(&data) { json!({}) } else { data };
+                out.push(Output::Emit(Event::PeerUpdated {
+                    peer_id: mid,
+                    peer_info: peer.info.clone(),
+                    is_self: false,
+                }));
+            }
+            Message::RoomLockEvent(m) => {
+                let Some(mid) = m.mid else { return };
+                out.push(Output::Emit(Event::RoomLock {
+                    is_locked: m.lock == Some(true),
+                    peer_info: self.info_of(&mid),
+                    peer_id: mid,
+                    is_self: false,
+                }));
+            }
+            Message::Public(m) => {
+                let Some(mid) = m.mid else { return };
+                out.push(Output::Emit(Event::IncomingMessage {
+                    message: MessageInfo {
+                        content: m.data.unwrap_or(Value::Null),
+                        is_private: false,
+                        target_peer_id: None,
+                        is_data_channel: false,
+                        sender_peer_id: mid.clone(),
+                        list_of_peers: None,
+                    },
+                    peer_info: self.info_of(&mid),
+                    peer_id: mid,
+                    is_self: false,
+                }));
+            }
+            Message::Private(m) => {
+                let Some(mid) = m.mid else { return };
+                out.push(Output::Emit(Event::IncomingMessage {
+                    message: MessageInfo {
+                        content: m.data.unwrap_or(Value::Null),
+                        is_private: true,
+                        target_peer_id: m.target.map(Value::String),
+                        is_data_channel: false,
+                        sender_peer_id: mid.clone(),
+                        list_of_peers: None,
+                    },
+                    peer_info: self.info_of(&mid),
+                    peer_id: mid,
+                    is_self: false,
+                }));
+            }
+            Message::Group(g) => {
+                if depth > 0 {
+                    return;
+                }
+                for text in &g.lists {
+                    match Message::from_json(text) {
+                        Ok(inner) => self.dispatch(inner, now, out, depth + 1),
+                        Err(e) => tracing::debug!(error = %e, "bad group element dropped"),
+                    }
+                }
+            }
+            other => {
+                tracing::debug!(
+                    kind = other.message_type().as_str(),
+                    "message not handled yet"
+                );
+            }
+        }
+    }
+
+    fn info_of(&self, peer_id: &str) -> PeerInfo {
+        self.peers
+            .get(peer_id)
+            .map(|p| p.info.clone())
+            .unwrap_or_default()
+    }
+
+    fn meet(&mut self, mid: &str, ann: Announce, stage: HandshakeProgress, out: &mut Vec<Output>) {
+        if mid == "MCU" {
+            self.has_mcu = true;
+        }
+        if !self.peers.contains_key(mid) {
+            let info = ann.into_peer_info(&self.cfg.room);
+            self.peers.insert(
+                mid.to_owned(),
+                Peer {
+                    info: info.clone(),
+                    role: None,
+                    last_user_stamp: None,
+                },
+            );
+            out.push(Output::Emit(Event::PeerJoined {
+                peer_id: mid.to_owned(),
+                peer_info: info,
+                is_self: false,
+            }));
+        }
+        out.push(Output::Emit(Event::HandshakeProgress {
+            state: stage,
+            peer_id: mid.to_owned(),
+            error: None,
+        }));
+    }
+
+    fn remove_all_peers(&mut self, out: &mut Vec<Output>) {
+        for (id, p) in std::mem::take(&mut self.peers) {
+            out.push(Output::Emit(Event::PeerLeft {
+                peer_id: id,
+                peer_info: p.info,
+                is_self: false,
+            }));
+        }
+    }
+
+    /// `sendMessage(message, targetPeerId)`: broadcast `public` (throttled) when `targets` is
+    /// `None`, else one `private` per known target (unknown ids and `MCU` are skipped).
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`] before `inRoom`.
+    pub fn send_message(
+        &mut self,
+        data: Value,
+        targets: Option<Vec<String>>,
+        now: Instant,
+    ) -> Result<Vec<Output>, RoomError> {
+        let own = self.self_id.clone().ok_or(RoomError::NotInRoom)?;
+        let mut out = Vec::new();
+        match targets {
+            None => {
+                let msg = Message::Public(Public {
+                    cid: self.cid.clone(),
+                    data: Some(data),
+                    mid: Some(own),
+                    rid: Some(self.rid.clone()),
+                    ..Default::default()
+                });
+                self.send(msg, now, &mut out);
+            }
+            Some(targets) => {
+                let sent: Vec<String> = targets
+                    .iter()
+                    .filter(|t| t.as_str() != "MCU" && self.peers.contains_key(t.as_str()))
+                    .cloned()
+                    .collect();
+                for t in &sent {
+                    let msg = Message::Private(Private {
+                        cid: self.cid.clone(),
+                        data: Some(data.clone()),
+                        mid: Some(own.clone()),
+                        rid: Some(self.rid.clone()),
+                        target: Some(t.clone()),
+                        ..Default::default()
+                    });
+                    self.send(msg, now, &mut out);
+                }
+                let target_peer_id = match targets.as_slice() {
+                    [one] => Value::String(one.clone()),
+                    _ => Value::from(targets),
+                };
+                out.push(Output::Emit(Event::IncomingMessage {
+                    message: MessageInfo {
+                        content: data,
+                        is_private: true,
+                        target_peer_id: Some(target_peer_id),
+                        is_data_channel: false,
+                        sender_peer_id: own.clone(),
+                        list_of_peers: Some(sent),
+                    },
+                    peer_id: own,
+                    peer_info: self.self_info(),
+                    is_self: true,
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `setUserData(data)`: stores it, emits `peerUpdated(self)` and, in a room, sends a
+    /// throttled `updateUserEvent` stamped `stamp_ms` (the sender's `Date.now()`).
+    pub fn set_user_data(&mut self, data: Value, stamp_ms: u64, now: Instant) -> Vec<Output> {
+        self.user_data = data.clone();
+        let mut out = Vec::new();
+        let Some(own) = self.self_id.clone() else {
+            return out;
+        };
+        let msg = Message::UpdateUserEvent(UpdateUserEvent {
+            mid: Some(own.clone()),
+            rid: Some(self.rid.clone()),
+            user_data: Some(data),
+            stamp: Some(Number::from(stamp_ms)),
+            ..Default::default()
+        });
+        self.send(msg, now, &mut out);
+        out.push(Output::Emit(Event::PeerUpdated {
+            peer_id: own,
+            peer_info: self.self_info(),
+            is_self: true,
+        }));
+        out
+    }
+
+    /// `lockRoom()`/`unlockRoom()`: sends `roomLockEvent` immediately and emits `roomLock`
+    /// locally.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`] before `inRoom`.
+    pub fn set_lock(&mut self, lock: bool, now: Instant) -> Result<Vec<Output>, RoomError> {
+        let own = self.self_id.clone().ok_or(RoomError::NotInRoom)?;
+        let mut out = Vec::new();
+        let msg = Message::RoomLockEvent(RoomLockEvent {
+            mid: Some(own.clone()),
+            rid: Some(self.rid.clone()),
+            lock: Some(lock),
+            ..Default::default()
+        });
+        self.send(msg, now, &mut out);
+        out.push(Output::Emit(Event::RoomLock {
+            is_locked: lock,
+            peer_id: own,
+            peer_info: self.self_info(),
+            is_self: true,
+        }));
+        Ok(out)
+    }
+
+    /// `leaveRoom()`: `peerLeft` for every peer, then for ourselves (when we had joined).
+    /// Unsent throttled messages are dropped.
+    pub fn leave(&mut self) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.throttle.clear();
+        self.remove_all_peers(&mut out);
+        if let Some(own) = self.self_id.take() {
+            out.push(Output::Emit(Event::PeerLeft {
+                peer_id: own,
+                peer_info: self.self_info(),
+                is_self: true,
+            }));
+        }
+        out
+    }
+
+    /// The socket dropped while in the room: `peerLeft` for every peer, then
+    /// `sessionDisconnect` (spec §2.6, §5.4).
+    pub fn disconnected(&mut self) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.throttle.clear();
+        self.remove_all_peers(&mut out);
+        if let Some(own) = self.self_id.take() {
+            out.push(Output::Emit(Event::SessionDisconnect {
+                peer_id: own,
+                peer_info: self.self_info(),
+            }));
+        }
+        out
+    }
+}
+
+fn is_falsy(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64().is_none_or(|x| x == 0.0 || x.is_nan()),
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// The peer-announcement fields shared by `enter`/`welcome` (spec §3.0.1).
+struct Announce {
+    agent: Option<String>,
+    version: Option<String>,
+    os: Option<String>,
+    user_info: Option<UserInfo>,
+    receive_only: Option<bool>,
+    weight: Option<Number>,
+    plugin: Option<Option<String>>,
+    trickle: Option<bool>,
+    data_channel: Option<bool>,
+    ice_restart: Option<bool>,
+    sm: Option<String>,
+    dt: Option<String>,
+    publish_only: bool,
+    parent_id: Option<String>,
+}
+
+impl Announce {
+    fn from_enter(m: &Enter) -> Self {
+        Announce {
+            agent: m.agent.clone(),
+            version: m.version.clone(),
+            os: m.os.clone(),
+            user_info: m.user_info.clone(),
+            receive_only: m.receive_only,
+            weight: m.weight.clone(),
+            plugin: m.temasys_plugin_version.clone(),
+            trickle: m.enable_ice_trickle,
+            data_channel: m.enable_data_channel,
+            ice_restart: m.enable_ice_restart,
+            sm: m.sm_protocol_version.clone(),
+            dt: m.dt_protocol_version.clone(),
+            publish_only: m.publish_only.is_some(),
+            parent_id: m.parent_id.clone(),
+        }
+    }
+
+    fn from_welcome(m: &Welcome) -> Self {
+        Announce {
+            agent: m.agent.clone(),
+            version: m.version.clone(),
+            os: m.os.clone(),
+            user_info: m.user_info.clone(),
+            receive_only: m.receive_only,
+            weight: m.weight.clone(),
+            plugin: m.temasys_plugin_version.clone(),
+            trickle: m.enable_ice_trickle,
+            data_channel: m.enable_data_channel,
+            ice_restart: m.enable_ice_restart,
+            sm: m.sm_protocol_version.clone(),
+            dt: m.dt_protocol_version.clone(),
+            publish_only: m.publish_only.is_some(),
+            parent_id: m.parent_id.clone(),
+        }
+    }
+
+    fn into_peer_info(self, room: &str) -> PeerInfo {
+        let ui = self.user_info.unwrap_or_default();
+        let to_value = |v: Option<Value>| v.unwrap_or(Value::Null);
+        let mcu_involved = false;
+        PeerInfo {
+            user_data: ui.user_data.unwrap_or(Value::String(String::new())),
+            settings: to_value(ui.settings.and_then(|s| serde_json::to_value(s).ok())),
+            media_status: to_value(ui.media_status.and_then(|s| serde_json::to_value(s).ok())),
+            agent: AgentInfo {
+                name: self
+                    .agent
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or_else(|| "other".into()),
+                version: version::parse_agent_version(self.version.as_deref()).unwrap_or(0.0),
+                os: self.os.unwrap_or_default(),
+                plugin_version: self.plugin.flatten().filter(|p| !p.is_empty()),
+                sm_protocol_version: self
+                    .sm
+                    .unwrap_or_else(|| version::DEFAULT_PEER_SM_PROTOCOL_VERSION.into()),
+                dt_protocol_version: self.dt.unwrap_or_else(|| {
+                    version::default_peer_dt_protocol_version(mcu_involved).into()
+                }),
+            },
+            config: PeerConfig {
+                enable_ice_trickle: self.trickle.unwrap_or(true),
+                enable_data_channel: self.data_channel.unwrap_or(true),
+                enable_ice_restart: self.ice_restart.unwrap_or(false),
+                priority_weight: self.weight.as_ref().and_then(Number::as_f64).unwrap_or(0.0),
+                receive_only: self.receive_only == Some(true),
+                publish_only: self.publish_only,
+            },
+            room: room.to_owned(),
+            parent_id: self.parent_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> ApiSuccess {
+        let body = r#"{"cid":"c1","apiOwner":"o","ipSigserver":"h","username":"u","userCred":"uc","timeStamp":"ts","room_key":"R","roomCred":"rc","start":"s","len":24,"isPrivileged":false,"autoIntroduce":true,"pc_constraints":"{}","offer_constraints":"{}","media_constraints":"{}"}"#;
+        match skylink_sm::room_api::parse_api_response(body).unwrap() {
+            skylink_sm::room_api::ApiResponse::Success(s) => *s,
+            skylink_sm::room_api::ApiResponse::Failure(_) => panic!(),
+        }
+    }
+
+    fn session(scheme: PriorityWeightScheme) -> Session {
+        Session::new(
+            LocalConfig {
+                app_key: "K".into(),
+                room: "room".into(),
+                enable_ice_trickle: true,
+                enable_data_channel: true,
+                enable_ice_restart: true,
+                priority_weight_scheme: scheme,
+                user_data: json!("me"),
+            },
+            &api(),
+        )
+    }
+
+    fn sent(out: &[Output]) -> Vec<Value> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Transmit(t) => serde_json::from_str(t).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn join(s: &mut Session, sid: &str, tb: u64, now: Instant) -> Vec<Output> {
+        s.handle_text(
+            &json!({"type":"inRoom","sid":sid,"tieBreaker":tb,"pc_config":{"iceServers":[]}})
+                .to_string(),
+            now,
+        )
+    }
+
+    #[test]
+    fn weights() {
+        assert_eq!(
+            compute_weight(Some(100.0), PriorityWeightScheme::Auto),
+            100.0
+        );
+        assert_eq!(
+            compute_weight(Some(100.0), PriorityWeightScheme::EnforceOfferer),
+            2e15 + 100.0
+        );
+        assert_eq!(
+            compute_weight(Some(100.0), PriorityWeightScheme::EnforceAnswerer),
+            100.0 - 2e15
+        );
+        assert!(compute_weight(None, PriorityWeightScheme::Auto).is_nan());
+        assert!(should_offer(200.0, Some(&json!(100)), false));
+        assert!(!should_offer(100.0, Some(&json!(100)), false));
+        assert!(!should_offer(100.0, Some(&json!("200")), false));
+        assert!(!should_offer(f64::NAN, Some(&json!(1)), false));
+        assert!(should_offer(1.0, Some(&json!(100)), true));
+        assert_eq!(
+            weight_number(1_505_704_867_123_417.0).unwrap().to_string(),
+            "1505704867123417"
+        );
+        assert_eq!(weight_number(0.5).unwrap().to_string(), "0.5");
+        assert_eq!(
+            PriorityWeightScheme::EnforceOfferer.as_str(),
+            "enforceOfferer"
+        );
+    }
+
+    #[test]
+    fn join_room_fields_in_order() {
+        let s = session(PriorityWeightScheme::Auto);
+        assert_eq!(
+            s.join_room_json(),
+            r#"{"type":"joinRoom","uid":"u","cid":"c1","rid":"R","userCred":"uc","timeStamp":"ts","apiOwner":"o","roomCred":"rc","start":"s","len":24,"isPrivileged":false,"autoIntroduce":true,"key":"K"}"#
+        );
+    }
+
+    #[test]
+    fn in_room_then_enter_and_welcome_paths() {
+        let now = Instant::now();
+        // A: newcomer with the higher weight offers on B's welcome.
+        let mut a = session(PriorityWeightScheme::Auto);
+        // Nothing but inRoom/redirect before inRoom.
+        assert!(
+            a.handle_text(r#"{"type":"public","mid":"x","data":1}"#, now)
+                .is_empty()
+        );
+        let out = join(&mut a, "A", 200, now);
+        assert!(out.contains(&Output::Joined("A".into())));
+        let enter = &sent(&out)[0];
+        assert_eq!(enter["type"], "enter");
+        assert_eq!(enter["weight"], 200);
+        assert_eq!(enter["agent"], "rust");
+        assert_eq!(enter["receiveOnly"], true);
+        assert_eq!(enter["SMProtocolVersion"], "0.1.2.4");
+        assert_eq!(enter["DTProtocolVersion"], "0.1.3");
+        assert_eq!(enter["temasysPluginVersion"], Value::Null);
+        assert_eq!(enter["userInfo"]["userData"], "me");
+        let keys: Vec<_> = enter.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "type",
+                "mid",
+                "rid",
+                "agent",
+                "version",
+                "os",
+                "userInfo",
+                "receiveOnly",
+                "weight",
+                "temasysPluginVersion",
+                "enableIceTrickle",
+                "enableDataChannel",
+                "enableIceRestart",
+                "SMProtocolVersion",
+                "DTProtocolVersion"
+            ]
+        );
+        // B (weight 100) got A's enter: records A and welcomes it.
+        let mut b = session(PriorityWeightScheme::Auto);
+        join(&mut b, "B", 100, now);
+        let out = b.handle_text(&enter.to_string(), now);
+        assert!(out.iter().any(|o| matches!(o, Output::Emit(Event::PeerJoined { peer_id, is_self: false, .. }) if peer_id == "A")));
+        let welcome = sent(&out).remove(0);
+        assert_eq!(welcome["type"], "welcome");
+        assert_eq!(welcome["target"], "A");
+        // A receives the welcome: 200 > 100, A offers, sends nothing.
+        let out = a.handle_text(&welcome.to_string(), now);
+        assert!(
+            out.iter().any(
+                |o| matches!(o, Output::Emit(Event::WouldOffer { peer_id }) if peer_id == "B")
+            )
+        );
+        assert!(sent(&out).is_empty());
+        assert_eq!(a.role("B"), Some(Role::Offerer));
+        // An extra welcome is discarded.
+        assert!(a.handle_text(&welcome.to_string(), now).is_empty());
+
+        // Newcomer with the lower weight (enforceAnswerer) replies with its own welcome.
+        let mut c = session(PriorityWeightScheme::EnforceAnswerer);
+        join(&mut c, "C", 300, now);
+        let mut welcome_b_to_c = welcome.clone();
+        welcome_b_to_c["target"] = json!("C");
+        welcome_b_to_c["mid"] = json!("B");
+        let out = c.handle_text(&welcome_b_to_c.to_string(), now);
+        let reply = sent(&out).remove(0);
+        assert_eq!(reply["type"], "welcome");
+        assert_eq!(c.role("B"), Some(Role::Answerer));
+        // B (100 > 300 − 2e15) offers.
+        let out = b.handle_text(&reply.to_string(), now);
+        assert!(
+            out.iter().any(
+                |o| matches!(o, Output::Emit(Event::WouldOffer { peer_id }) if peer_id == "C")
+            )
+        );
+    }
+
+    #[test]
+    fn own_messages_are_filtered_and_groups_unwrapped() {
+        let now = Instant::now();
+        let mut a = session(PriorityWeightScheme::Auto);
+        join(&mut a, "A", 1, now);
+        assert!(
+            a.handle_text(r#"{"type":"public","mid":"A","data":1}"#, now)
+                .is_empty()
+        );
+        let group = json!({"type":"group","mid":"X","lists":[
+            json!({"type":"public","mid":"X","data":"é1"}).to_string(),
+            json!({"type":"public","mid":"X","data":"é2"}).to_string(),
+        ]});
+        let out = a.handle_text(&group.to_string(), now);
+        let contents: Vec<_> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Emit(Event::IncomingMessage { message, .. }) => {
+                    Some(message.content.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(contents, vec![json!("é1"), json!("é2")]);
+    }
+
+    #[test]
+    fn update_user_stamp_rule_and_falsy_data() {
+        let now = Instant::now();
+        let mut a = session(PriorityWeightScheme::Auto);
+        join(&mut a, "A", 1, now);
+        // Unknown peer: ignored.
+        assert!(
+            a.handle_text(
+                r#"{"type":"updateUserEvent","mid":"B","userData":"x","stamp":5}"#,
+                now
+            )
+            .is_empty()
+        );
+        a.handle_text(r#"{"type":"enter","mid":"B","weight":0}"#, now);
+        let upd = |d: &str, s: u64| {
+            format!(r#"{{"type":"updateUserEvent","mid":"B","userData":{d},"stamp":{s}}}"#)
+        };
+        assert_eq!(a.handle_text(&upd("\"x\"", 10), now).len(), 1);
+        assert_eq!(a.handle_text(&upd("\"y\"", 10), now).len(), 1); // equal accepted
+        assert!(a.handle_text(&upd("\"z\"", 9), now).is_empty()); // older dropped
+        let out = a.handle_text(&upd("\"\"", 11), now);
+        let Output::Emit(Event::PeerUpdated { peer_info, .. }) = &out[0] else {
+            panic!()
+        };
+        assert_eq!(peer_info.user_data, json!({}));
+    }
+
+    #[test]
+    fn reject_before_in_room_fails_the_join() {
+        let now = Instant::now();
+        let mut a = session(PriorityWeightScheme::Auto);
+        let out = a.handle_text(
+            r#"{"type":"redirect","action":"reject","info":"Room is locked","reason":"locked"}"#,
+            now,
+        );
+        assert!(out.contains(&Output::JoinRejected {
+            reason: "locked".into(),
+            info: "Room is locked".into()
+        }));
+        let out = a.handle_text(
+            r#"{"type":"redirect","action":"warning","info":"i","reason":"toClose"}"#,
+            now,
+        );
+        assert!(
+            matches!(&out[0], Output::Emit(Event::SystemAction { reason, .. }) if reason == "toclose")
+        );
+    }
+
+    #[test]
+    fn messages_out() {
+        let now = Instant::now();
+        let mut a = session(PriorityWeightScheme::Auto);
+        assert_eq!(
+            a.send_message(json!(1), None, now),
+            Err(RoomError::NotInRoom)
+        );
+        join(&mut a, "A", 1, now);
+        a.handle_text(r#"{"type":"enter","mid":"B","weight":0}"#, now);
+        let out = a
+            .send_message(json!("hé"), Some(vec!["B".into(), "nobody".into()]), now)
+            .unwrap();
+        let s = sent(&out);
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            serde_json::to_string(&s[0]).unwrap(),
+            r#"{"cid":"c1","data":"hé","mid":"A","rid":"R","target":"B","type":"private"}"#
+        );
+        // The first public goes out alone; the next one, within the second, is grouped.
+        let out = a.send_message(json!("p0"), None, now).unwrap();
+        assert_eq!(sent(&out)[0]["type"], "public");
+        let out = a.send_message(json!("p"), None, now).unwrap();
+        assert!(sent(&out).is_empty());
+        let deadline = a.poll_timeout().unwrap();
+        let out = a.handle_timeout(deadline);
+        let g = &sent(&out)[0];
+        assert_eq!(g["type"], "group");
+        assert!(out.iter().any(|o| matches!(
+            o,
+            Output::Emit(Event::IncomingMessage { is_self: true, .. })
+        )));
+        // Lock: sent immediately + local event.
+        let out = a.set_lock(true, deadline).unwrap();
+        assert_eq!(sent(&out)[0]["type"], "roomLockEvent");
+        // Leave: peerLeft B then self.
+        let out = a.leave();
+        let left: Vec<_> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Emit(Event::PeerLeft {
+                    peer_id, is_self, ..
+                }) => Some((peer_id.clone(), *is_self)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(left, vec![("B".into(), false), ("A".into(), true)]);
+    }
+}
