@@ -56,7 +56,7 @@ fn room_of_four() -> (Hub<NullLink>, Vec<String>, Instant) {
             issued: now,
             used: false,
         };
-        hub.issue_ticket(t.clone(), now);
+        hub.issue_ticket(t.clone(), now).expect("ticket stored");
         hub.connect(i, NullLink);
         let join = json!({"type":"joinRoom","uid":t.username,"cid":"c","rid":"rk_r","userCred":t.user_cred,
             "timeStamp":"ts","apiOwner":"o","roomCred":"rc","start":"s","len":24,"key":"app"});

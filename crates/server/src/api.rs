@@ -126,7 +126,11 @@ fn issue(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<ApiSuccess,
         issued: now,
         used: false,
     };
-    state.hub.lock().issue_ticket(ticket, now);
+    state
+        .hub
+        .lock()
+        .issue_ticket(ticket, now)
+        .map_err(|e| fail(ApiErrorCode::ApiRetrievalFailed, e.to_string()))?;
     let host = config
         .server
         .public_host

@@ -194,6 +194,8 @@ pub struct LimitsConfig {
     pub flood_per_sec: u32,
     /// Peers per room (0 = unlimited); joiners beyond get `serverError`.
     pub room_seats: usize,
+    /// Issued-but-unused credentials kept at most; the API answers 4021 beyond (0 = unlimited).
+    pub max_pending_credentials: usize,
 }
 
 impl Default for LimitsConfig {
@@ -201,6 +203,7 @@ impl Default for LimitsConfig {
         Self {
             flood_per_sec: 10,
             room_seats: 0,
+            max_pending_credentials: 100_000,
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct HubSettings {
     pub room_seats: usize,
     /// Concurrent peers per App Key (0 = unlimited).
     pub app_seats: HashMap<String, usize>,
+    /// Outstanding (issued, unexpired) credentials kept at most (0 = unlimited).
+    pub max_pending_tickets: usize,
 }
 
 impl Default for HubSettings {
@@ -112,6 +114,7 @@ impl Default for HubSettings {
             flood_per_sec: 10,
             room_seats: 0,
             app_seats: HashMap::new(),
+            max_pending_tickets: 100_000,
         }
     }
 }
@@ -151,6 +154,11 @@ impl Room {
             .map(|(_, c)| *c)
     }
 }
+
+/// The credential table is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many outstanding credentials")]
+pub struct TicketsFull;
 
 /// Outcome of a `joinRoom`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,11 +219,29 @@ impl<L: Link> Hub<L> {
     }
 
     /// Stores a ticket issued by the room API. Expired tickets are purged on the way.
-    pub fn issue_ticket(&mut self, ticket: Ticket, now: Instant) {
+    ///
+    /// # Errors
+    /// [`TicketsFull`] when `max_pending_tickets` unexpired tickets are outstanding (an API
+    /// flood must not grow memory without bound).
+    pub fn issue_ticket(&mut self, ticket: Ticket, now: Instant) -> Result<(), TicketsFull> {
+        let keep = self.settings.credential_ttl * 2;
+        let limit = self.settings.max_pending_tickets;
+        if limit > 0 && self.tickets.len() >= limit {
+            self.tickets
+                .retain(|_, t| now.saturating_duration_since(t.issued) <= keep);
+            if self.tickets.len() >= limit {
+                return Err(TicketsFull);
+            }
+        }
+        self.tickets.insert(ticket.user_cred.clone(), ticket);
+        Ok(())
+    }
+
+    /// Drops tickets too old to be used; the server calls it from its timer.
+    pub fn purge_tickets(&mut self, now: Instant) {
         let keep = self.settings.credential_ttl * 2;
         self.tickets
             .retain(|_, t| now.saturating_duration_since(t.issued) <= keep);
-        self.tickets.insert(ticket.user_cred.clone(), ticket);
     }
 
     /// Peers currently joined with this App Key.
@@ -732,6 +758,7 @@ impl<L: Link> Hub<L> {
 
     /// Advances room-time limits: `toClose` warnings, then `roomclose` and disconnection.
     pub fn tick(&mut self, now: Instant) {
+        self.purge_tickets(now);
         let lead = self.settings.close_warning;
         let mut warn = Vec::new();
         let mut close = Vec::new();

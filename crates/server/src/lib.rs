@@ -257,6 +257,7 @@ fn hub_settings(config: &Config) -> HubSettings {
         close_warning: Duration::from_secs(config.server.close_warning_secs),
         flood_per_sec: config.limits.flood_per_sec,
         room_seats: config.limits.room_seats,
+        max_pending_tickets: config.limits.max_pending_credentials,
         app_seats: config
             .apps
             .iter()

@@ -69,8 +69,18 @@ impl World {
     }
 
     fn ticket(&mut self, room: &str, privileged: bool) -> Ticket {
+        let mut t = self.ticket_template(room);
+        t.privileged = privileged;
+        self.hub
+            .issue_ticket(t.clone(), self.now)
+            .expect("ticket stored");
+        t
+    }
+
+    /// A fresh ticket for `room`, not yet issued.
+    fn ticket_template(&mut self, room: &str) -> Ticket {
         self.next_cred += 1;
-        let t = Ticket {
+        Ticket {
             app_key: "app".into(),
             room_name: room.into(),
             room_key: format!("rk_{room}"),
@@ -82,16 +92,14 @@ impl World {
             time_stamp: "2026-11-26T00:00:00.000Z".into(),
             start: "2026-11-26T00:00:00.000Z".into(),
             len: json!(24),
-            privileged,
+            privileged: false,
             auto_introduce: true,
             mcu: false,
             window_start: self.now - Duration::from_secs(1),
             window_end: self.now + Duration::from_secs(3600),
             issued: self.now,
             used: false,
-        };
-        self.hub.issue_ticket(t.clone(), self.now);
-        t
+        }
     }
 
     fn join_message(t: &Ticket) -> String {
@@ -310,7 +318,7 @@ fn room_window_and_close() {
     let mut t = w.ticket("r", false);
     t.user_cred = "early".into();
     t.window_start = w.now + Duration::from_secs(10);
-    w.hub.issue_ticket(t.clone(), w.now);
+    w.hub.issue_ticket(t.clone(), w.now).expect("ticket stored");
     assert_eq!(
         w.hub.join(1, &World::join_message(&t), w.now),
         JoinOutcome::Rejected("notStart")
@@ -319,7 +327,7 @@ fn room_window_and_close() {
     let mut t = w.ticket("r", false);
     t.user_cred = "short".into();
     t.window_end = w.now + Duration::from_secs(120);
-    w.hub.issue_ticket(t.clone(), w.now);
+    w.hub.issue_ticket(t.clone(), w.now).expect("ticket stored");
     assert!(matches!(
         w.hub.join(2, &World::join_message(&t), w.now),
         JoinOutcome::Joined(_)
@@ -450,7 +458,7 @@ fn recording_goes_to_the_mcu_with_sender_id() {
     w.connect(2);
     let mut t = w.ticket("r", false);
     t.mcu = true;
-    w.hub.issue_ticket(t.clone(), w.now);
+    w.hub.issue_ticket(t.clone(), w.now).expect("ticket stored");
     assert_eq!(
         w.hub.join(2, &World::join_message(&t), w.now),
         JoinOutcome::Joined("MCU".into())
@@ -592,7 +600,7 @@ fn auto_introduce_off_relays_only_targeted_enter() {
     let mut t = w.ticket("r", false);
     t.user_cred = "quiet".into();
     t.auto_introduce = false;
-    w.hub.issue_ticket(t.clone(), w.now);
+    w.hub.issue_ticket(t.clone(), w.now).expect("ticket stored");
     let JoinOutcome::Joined(a) = w.hub.join(1, &World::join_message(&t), w.now) else {
         panic!("join refused")
     };
@@ -631,7 +639,7 @@ fn recording_event_urls_become_url() {
     w.connect(2);
     let mut t = w.ticket("r", false);
     t.mcu = true;
-    w.hub.issue_ticket(t.clone(), w.now);
+    w.hub.issue_ticket(t.clone(), w.now).expect("ticket stored");
     w.hub.join(2, &World::join_message(&t), w.now);
     w.take();
     w.send(
@@ -644,4 +652,25 @@ fn recording_event_urls_become_url() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].1["url"], "https://rec.example/1.mp4");
     assert!(got[0].1.get("urls").is_none(), "0.6.26 throws on `urls`");
+}
+
+#[test]
+fn credential_table_is_bounded() {
+    let mut w = World::new(HubSettings {
+        max_pending_tickets: 3,
+        credential_ttl: Duration::from_secs(10),
+        ..HubSettings::default()
+    });
+    for _ in 0..3 {
+        w.ticket("r", false);
+    }
+    let mut extra = w.ticket_template("r");
+    extra.user_cred = "one-too-many".into();
+    assert_eq!(
+        w.hub.issue_ticket(extra.clone(), w.now),
+        Err(skylink_server::hub::TicketsFull)
+    );
+    // Once the old ones are past twice the TTL, there is room again.
+    let later = w.now + Duration::from_secs(21);
+    assert_eq!(w.hub.issue_ticket(extra, later), Ok(()));
 }
