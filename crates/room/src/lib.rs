@@ -27,6 +27,7 @@ pub mod eio;
 mod error;
 pub mod event;
 pub mod fallback;
+pub mod peer;
 pub mod session;
 mod socket;
 

@@ -1,0 +1,629 @@
+//! One Skylink peer session over one `webrtc` 0.21 peer connection: offer/answer, trickle ICE
+//! with a remote-candidate queue, and the messaging data channel (`<offererId>_<answererId>`,
+//! ordered and reliable) carrying text.
+//!
+//! The API is small and async; everything the connection reports comes out of one tokio mpsc
+//! as a [`PeerEvent`]. The session knows nothing of the signaling socket: the engine turns
+//! [`PeerEvent::LocalCandidate`] / [`PeerEvent::EndOfCandidates`] into SM `candidate` /
+//! `endOfCandidates` messages and feeds received ones to [`PeerSession::add_remote_candidate`].
+//!
+//! # Notes on `webrtc` 0.21 (read before changing this module)
+//!
+//! 0.21 is an async layer (crate `webrtc`) over the sans-IO core (crate `rtc` and its
+//! `rtc-*` sub-crates). The 0.17 API found in most examples online (`APIBuilder`,
+//! `RTCPeerConnection::on_ice_candidate(Box<dyn FnMut>)`, `on_open` closures) is gone.
+//! Sources: `~/.cargo/registry/src/*/webrtc-0.21.1/` — `src/peer_connection/mod.rs` (API),
+//! `src/peer_connection/driver.rs` (the event loop), `src/data_channel/mod.rs`,
+//! `src/runtime/{mod,tokio}.rs`, `tests/offer_answer_webrtc2webrtc.rs` (closest to this module),
+//! `examples/trickle_ice_common/mod.rs` (trickle ICE).
+//!
+//! - **Building**: `webrtc::peer_connection::PeerConnectionBuilder::<A: ToSocketAddrs>::new()`
+//!   `.with_configuration(RTCConfigurationBuilder::new().with_ice_servers(..).build())`
+//!   `.with_setting_engine(SettingEngineBuilder::new()...build())`
+//!   `.with_handler(Arc<dyn PeerConnectionEventHandler>)` (mandatory, else `build` fails)
+//!   `.with_runtime(Arc<dyn Runtime>)` (default `TokioRuntime`)
+//!   `.with_udp_addrs(vec!["127.0.0.1:0"])` (no address = no socket = no candidates; a
+//!   wildcard `0.0.0.0:0` binds one socket per non-loopback interface)
+//!   `.build().await` → `impl PeerConnection` (object-safe; store as `Arc<dyn PeerConnection>`).
+//!   `build` spawns the driver task: it must run inside a tokio runtime.
+//! - **Events** are callbacks of the `#[async_trait]` trait `PeerConnectionEventHandler`
+//!   (`on_ice_candidate`, `on_ice_gathering_state_change`, `on_connection_state_change`,
+//!   `on_data_channel`, …). They run *on the driver task*: never block or await anything slow
+//!   in them (this module only does non-blocking channel sends and `tokio::spawn`).
+//! - **Candidates**: `on_ice_candidate(RTCPeerConnectionIceEvent { candidate: RTCIceCandidate, url })`.
+//!   `RTCIceCandidate::to_json()` gives `RTCIceCandidateInit { candidate: "candidate:...", .. }`
+//!   but always with `sdp_mid: Some("")` and `sdp_mline_index: Some(0)` — useless for a browser,
+//!   so this module takes the first `a=mid:` of the local SDP (everything is BUNDLEd on it).
+//!   End of gathering = `on_ice_gathering_state_change(RTCIceGatheringState::Complete)`; there
+//!   is no null candidate. `add_ice_candidate(RTCIceCandidateInit)` fails with
+//!   `ErrNoRemoteDescription` before a remote description (hence our queue), ignores
+//!   `sdp_mid`/`sdp_mline_index`, strips an optional `candidate:` prefix, and treats an empty
+//!   string as end-of-candidates (a no-op).
+//! - **Gathering starts at `set_local_description`**, so candidates may surface before the
+//!   SDP has even been handed to signaling; the engine must send the offer/answer first
+//!   (`create_offer`/`accept_offer` return the SDP only after it is applied, and events are
+//!   queued, so sending the SDP before draining events keeps the order right).
+//! - **Data channels**: `PeerConnection::create_data_channel(label, Option<RTCDataChannelInit>)`
+//!   → `Arc<dyn DataChannel>`; `RTCDataChannelInit::default()` is ordered + reliable. Events are
+//!   *pulled*: `DataChannel::poll().await -> Option<DataChannelEvent>` (`OnOpen`,
+//!   `OnMessage(RTCDataChannelMessage { is_string, data: BytesMut })`, `OnClose`, …). Someone
+//!   must keep polling every channel, or the driver retains its events. `send_text(&str)` /
+//!   `send(BytesMut)` are unbounded by default (see
+//!   `PeerConnectionBuilder::with_data_channel_send_buffer_limit`).
+//! - **Latency: where the ~600 ms (and the 1.4–1.6 s) go**, measured with
+//!   `tests/peer_loopback.rs` and `RUST_LOG=trace` (tracing-subscriber picks up `log`):
+//!   1. *SCTP INIT and DCEP OPEN wait for the next driver deadline (2 × 200 ms).* The driver
+//!      loop (`driver.rs`, `loop { poll_writes; poll_events; poll_reads; poll_timeout; select! }`)
+//!      drains writes *before* events. The SCTP handler (`rtc-0.21.1/src/peer_connection/handler/sctp.rs`)
+//!      queues the client INIT in `handle_event(DTLSHandshakeComplete)` and the data channel
+//!      handler queues DCEP OPEN on association establishment, both only setting `flush_dirty`,
+//!      which is acted on in the *next* `poll_write`. Nothing wakes the driver, so it sleeps
+//!      until the next core deadline: the ICE agent's, which in `Connected` is
+//!      `min(DEFAULT_CHECK_INTERVAL = 200 ms, keepalive 2 s, disconnected 5 s, failed 25 s)`
+//!      (`rtc-ice-0.21.1/src/agent/mod.rs`, `get_timeout_interval`; the 200 ms is hard-wired
+//!      as the starting value, `with_ice_connection_attempts` does not change it once
+//!      connected). Fix here: any driver event makes the loop run again, and
+//!      `PeerConnection::set_configuration(get_configuration())` is the public call that sends
+//!      one without side effects (driver `UpdateIceConfiguration` just re-stores the same ICE
+//!      servers for the next gathering). [`PeerConfig::setup_nudge`] does that every 2 ms from
+//!      `connected` until the channel opens (≤ 3 s). `DataChannel::set_buffered_amount_low_threshold`
+//!      also wakes the driver (`wake_writes`) but the answerer has no channel when its INIT stalls.
+//!   2. *Peer-reflexive nomination waits 1 s.* With trickle, the answerer's first check reaches
+//!      the offerer before its host candidate does; the offerer records the address as prflx,
+//!      later responses match that pair (same address), and the controlling selector only
+//!      nominates a prflx pair after `prflx_acceptance_min_wait` (default 1 s,
+//!      `DEFAULT_PRFLX_ACCEPTANCE_MIN_WAIT` in `rtc-ice-0.21.1/src/agent/agent_config.rs`).
+//!      Set via `SettingEngineBuilder::with_prflx_acceptance_min_wait(Some(Duration::ZERO))`
+//!      (`None` there means "default", not "immediate").
+//!   3. *ICE checks are paced at 200 ms* while checking: `SettingEngineBuilder::with_ice_connection_attempts(check_interval, max_binding_requests)`
+//!      (`rtc-0.21.1/src/peer_connection/configuration/setting_engine.rs`). We use 20 ms × 70.
+//!   4. `add_ice_candidate` does not wake the driver (only TCP-passive candidates send it an
+//!      event; `set_remote_description` does call `wake_writes`), so a trickled candidate is
+//!      only used at the agent's next deadline; we nudge after adding.
+//! - **UDP buffers**: sockets are bound by the driver and handed to
+//!   `Runtime::wrap_udp_socket(std::net::UdpSocket)`. The `Runtime` trait is public and not
+//!   sealed, so [`BufferedRuntime`] delegates everything to `TokioRuntime` and enlarges
+//!   `SO_RCVBUF`/`SO_SNDBUF` first (Linux caps the request at `net.core.{r,w}mem_max`, 4 MiB on
+//!   our machines). The handshake test does not exercise it (a few small packets); bulk
+//!   transfers will.
+//! - Other observed log noise, harmless on loopback: `rtc_dtls::config: conn.remote_addr is
+//!   empty` (WARN, every connection) and `IceHandler.handle_read got error: password is empty`
+//!   (a check arriving before the offerer applied the answer; dropped, retried by the peer).
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock, Weak};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc};
+use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+};
+use webrtc::runtime::{
+    AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime,
+    TokioRuntime,
+};
+
+/// A STUN/TURN server for [`PeerConfig::ice_servers`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceServer {
+    /// `stun:`/`turn:`/`turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN user name (empty for STUN).
+    pub username: String,
+    /// TURN credential (empty for STUN).
+    pub credential: String,
+}
+
+/// How to build a [`PeerSession`].
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// Our peer id (`mid` on the wire).
+    pub local_id: String,
+    /// The other peer's id.
+    pub remote_id: String,
+    /// STUN/TURN servers; may be empty (host candidates only).
+    pub ice_servers: Vec<IceServer>,
+    /// Local UDP addresses to bind (`0.0.0.0:0` = every non-loopback interface,
+    /// `127.0.0.1:0` = loopback only, as the tests use).
+    pub udp_addrs: Vec<String>,
+    /// ICE connectivity-check pacing (`webrtc` default 200 ms). `None` keeps the default.
+    pub ice_check_interval: Option<Duration>,
+    /// How long a peer-reflexive pair must wait before it may be nominated (`webrtc` default
+    /// 1 s). With trickle ICE the answerer's first check usually reaches the offerer before the
+    /// answerer's candidate does, so the offerer learns that address as peer-reflexive, keeps
+    /// matching responses to that pair, and only nominates it after this wait. `None` keeps
+    /// the default.
+    pub prflx_acceptance_min_wait: Option<Duration>,
+    /// Requested `SO_RCVBUF`/`SO_SNDBUF` of every UDP socket. `None` keeps the OS default.
+    pub udp_buffer_bytes: Option<usize>,
+    /// Between DTLS `connected` and the data channel opening, wake the connection's driver
+    /// this often so SCTP INIT / DCEP OPEN are flushed at once instead of on the ICE agent's
+    /// next 200 ms tick (see the module notes). `None` leaves the driver alone.
+    pub setup_nudge: Option<Duration>,
+}
+
+impl PeerConfig {
+    /// Engine defaults: all interfaces, 20 ms ICE checks, peer-reflexive pairs nominated at
+    /// once, 4 MiB socket buffers, driver nudged every 2 ms during data channel setup.
+    pub fn new(local_id: impl Into<String>, remote_id: impl Into<String>) -> Self {
+        Self {
+            local_id: local_id.into(),
+            remote_id: remote_id.into(),
+            ice_servers: Vec::new(),
+            udp_addrs: vec!["0.0.0.0:0".to_owned()],
+            ice_check_interval: Some(DEFAULT_ICE_CHECK_INTERVAL),
+            prflx_acceptance_min_wait: Some(Duration::ZERO),
+            udp_buffer_bytes: Some(DEFAULT_UDP_BUFFER_BYTES),
+            setup_nudge: Some(DEFAULT_SETUP_NUDGE),
+        }
+    }
+}
+
+/// ICE check pacing used by [`PeerConfig::new`] (the `webrtc` default is 200 ms).
+pub const DEFAULT_ICE_CHECK_INTERVAL: Duration = Duration::from_millis(20);
+/// Socket buffer size requested by [`PeerConfig::new`].
+pub const DEFAULT_UDP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+/// Driver wake period used by [`PeerConfig::new`] while the data channel is being set up.
+pub const DEFAULT_SETUP_NUDGE: Duration = Duration::from_millis(2);
+/// The nudging stops after this long even if the channel never opens.
+const SETUP_NUDGE_BUDGET: Duration = Duration::from_secs(3);
+/// Connectivity checks per candidate pair before giving up; with 20 ms pacing this keeps
+/// roughly the `webrtc` default budget (7 × 200 ms).
+const ICE_MAX_BINDING_REQUESTS: u16 = 70;
+
+/// The Skylink `candidate` message fields of one ICE candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateFields {
+    /// `label`: the `sdpMLineIndex`.
+    pub label: u32,
+    /// `id`: the `sdpMid`.
+    pub id: String,
+    /// `candidate`: the full `candidate:...` string.
+    pub candidate: String,
+}
+
+/// Peer connection state, as the W3C names it.
+pub type ConnectionState = RTCPeerConnectionState;
+
+/// What a [`PeerSession`] reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerEvent {
+    /// A local candidate to send as a `candidate` message.
+    LocalCandidate(CandidateFields),
+    /// Gathering finished: send `endOfCandidates`.
+    EndOfCandidates,
+    /// The peer connection state changed.
+    ConnectionState(ConnectionState),
+    /// The messaging data channel opened.
+    ChannelOpen {
+        /// Channel label.
+        label: String,
+    },
+    /// A text message arrived on the data channel.
+    Text {
+        /// Channel label.
+        label: String,
+        /// The message.
+        text: String,
+    },
+    /// A binary message arrived on the data channel.
+    Binary {
+        /// Channel label.
+        label: String,
+        /// The payload.
+        data: Vec<u8>,
+    },
+    /// The data channel closed.
+    ChannelClosed {
+        /// Channel label.
+        label: String,
+    },
+}
+
+/// What a [`PeerSession`] call can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PeerError {
+    /// The `webrtc` stack refused.
+    #[error("webrtc: {0}")]
+    Webrtc(#[from] webrtc::error::Error),
+    /// No data channel exists yet (offer not created, or the remote one not received).
+    #[error("no data channel yet")]
+    NoChannel,
+}
+
+type Events = mpsc::UnboundedSender<PeerEvent>;
+
+/// State shared with the event handler running on the driver task.
+struct Shared {
+    events: Events,
+    /// `(sdpMLineIndex, sdpMid)` that local candidates are reported under.
+    bundle: StdMutex<(u32, String)>,
+    channel: StdMutex<Option<Arc<dyn DataChannel>>>,
+    /// The connection, for the setup nudger (weak: the connection owns the handler owning us).
+    pc: OnceLock<Weak<dyn PeerConnection>>,
+    setup_nudge: Option<Duration>,
+    /// Set once the messaging channel opened (ends the nudging).
+    opened: AtomicBool,
+}
+
+impl Shared {
+    fn emit(&self, event: PeerEvent) {
+        // A dropped receiver means nobody listens any more; nothing to do.
+        let _ = self.events.send(event);
+    }
+
+    fn attach_channel(self: &Arc<Self>, channel: Arc<dyn DataChannel>, label: String) {
+        *self.channel.lock().expect("channel lock") = Some(channel.clone());
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some(event) = channel.poll().await {
+                match event {
+                    DataChannelEvent::OnOpen => {
+                        shared.opened.store(true, Ordering::Release);
+                        shared.emit(PeerEvent::ChannelOpen {
+                            label: label.clone(),
+                        });
+                    }
+                    DataChannelEvent::OnMessage(msg) if msg.is_string => {
+                        shared.emit(PeerEvent::Text {
+                            label: label.clone(),
+                            text: String::from_utf8_lossy(&msg.data).into_owned(),
+                        });
+                    }
+                    DataChannelEvent::OnMessage(msg) => shared.emit(PeerEvent::Binary {
+                        label: label.clone(),
+                        data: msg.data.to_vec(),
+                    }),
+                    DataChannelEvent::OnClose => break,
+                    _ => {}
+                }
+            }
+            shared.opened.store(true, Ordering::Release);
+            shared.emit(PeerEvent::ChannelClosed { label });
+        });
+    }
+
+    /// Works around the driver flushing SCTP output only on a later loop pass: the SCTP
+    /// handler queues the client INIT (on DTLS completion) and the DCEP OPEN (on association
+    /// establishment) while the core's events are being polled, *after* that pass's writes
+    /// were drained, and the driver then sleeps until the next core deadline — the ICE agent's
+    /// 200 ms tick (`rtc-ice` `Agent::get_timeout_interval`: in `Connected` the interval is
+    /// `min(DEFAULT_CHECK_INTERVAL = 200 ms, keepalive, disconnected, failed)`). Any driver
+    /// event makes it loop and flush; `set_configuration` with the unchanged configuration is
+    /// the public call that sends one without a side effect (it only re-stores the same ICE
+    /// servers for the next gathering).
+    fn start_setup_nudge(self: &Arc<Self>) {
+        let (Some(period), Some(pc)) = (self.setup_nudge, self.pc.get().cloned()) else {
+            return;
+        };
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + SETUP_NUDGE_BUDGET;
+            while !shared.opened.load(Ordering::Acquire) && tokio::time::Instant::now() < deadline {
+                let Some(pc) = pc.upgrade() else { return };
+                if nudge(pc.as_ref()).await.is_err() {
+                    return;
+                }
+                drop(pc);
+                tokio::time::sleep(period).await;
+            }
+        });
+    }
+}
+
+/// Makes the driver run one loop pass (flushing whatever the core queued) and re-read its
+/// deadline: `set_configuration` with the unchanged configuration sends it a driver event and
+/// changes nothing (the same ICE servers are re-stored for the next gathering).
+async fn nudge(pc: &dyn PeerConnection) -> Result<(), PeerError> {
+    let config = pc.get_configuration().await;
+    pc.set_configuration(config).await?;
+    Ok(())
+}
+
+struct Handler(Arc<Shared>);
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        let Ok(init) = event.candidate.to_json() else {
+            return;
+        };
+        let (label, id) = self.0.bundle.lock().expect("bundle lock").clone();
+        self.0.emit(PeerEvent::LocalCandidate(CandidateFields {
+            label,
+            id,
+            candidate: init.candidate,
+        }));
+    }
+
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            self.0.emit(PeerEvent::EndOfCandidates);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        if state == RTCPeerConnectionState::Connected {
+            self.0.start_setup_nudge();
+        }
+        self.0.emit(PeerEvent::ConnectionState(state));
+    }
+
+    async fn on_data_channel(&self, channel: Arc<dyn DataChannel>) {
+        let label = channel.label().await.unwrap_or_default();
+        self.0.attach_channel(channel, label);
+    }
+}
+
+/// Remote-description flag and the candidates that arrived before it.
+#[derive(Default)]
+struct Remote {
+    described: bool,
+    queued: Vec<RTCIceCandidateInit>,
+}
+
+/// One peer connection to one remote Skylink peer.
+pub struct PeerSession {
+    pc: Arc<dyn PeerConnection>,
+    shared: Arc<Shared>,
+    remote: Mutex<Remote>,
+    label: String,
+}
+
+impl fmt::Debug for PeerSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeerSession")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PeerSession {
+    /// Builds the peer connection (binding its sockets) and returns the session with its
+    /// event stream. Must be called inside a tokio runtime.
+    pub async fn new(
+        config: PeerConfig,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<PeerEvent>), PeerError> {
+        let (events, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            events,
+            bundle: StdMutex::new((0, "0".to_owned())),
+            channel: StdMutex::new(None),
+            pc: OnceLock::new(),
+            setup_nudge: config.setup_nudge,
+            opened: AtomicBool::new(false),
+        });
+        let ice_servers = config
+            .ice_servers
+            .into_iter()
+            .map(|s| RTCIceServer {
+                urls: s.urls,
+                username: s.username,
+                credential: s.credential,
+            })
+            .collect();
+        let mut settings = SettingEngineBuilder::new();
+        if let Some(interval) = config.ice_check_interval {
+            settings = settings
+                .with_ice_connection_attempts(Some(interval), Some(ICE_MAX_BINDING_REQUESTS));
+        }
+        if let Some(wait) = config.prflx_acceptance_min_wait {
+            settings = settings.with_prflx_acceptance_min_wait(Some(wait));
+        }
+        let runtime: Arc<dyn Runtime> = Arc::new(BufferedRuntime {
+            buffer_bytes: config.udp_buffer_bytes,
+        });
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(
+                RTCConfigurationBuilder::new()
+                    .with_ice_servers(ice_servers)
+                    .build(),
+            )
+            .with_setting_engine(settings.build())
+            .with_handler(Arc::new(Handler(Arc::clone(&shared))))
+            .with_runtime(runtime)
+            .with_udp_addrs(config.udp_addrs)
+            .build()
+            .await?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let _ = shared.pc.set(Arc::downgrade(&pc));
+        let session = Self {
+            pc,
+            shared,
+            remote: Mutex::new(Remote::default()),
+            label: format!("{}_{}", config.local_id, config.remote_id),
+        };
+        Ok((session, rx))
+    }
+
+    /// The label of the messaging channel this side creates when it offers.
+    pub fn offer_label(&self) -> &str {
+        &self.label
+    }
+
+    /// Creates the messaging data channel (first offer only), creates and applies the offer,
+    /// and returns its SDP. Gathering starts now.
+    pub async fn create_offer(&self) -> Result<String, PeerError> {
+        let has_channel = self.shared.channel.lock().expect("channel lock").is_some();
+        if !has_channel {
+            let channel = self
+                .pc
+                .create_data_channel(&self.label, Some(RTCDataChannelInit::default()))
+                .await?;
+            self.shared.attach_channel(channel, self.label.clone());
+        }
+        let offer = self.pc.create_offer(None).await?;
+        self.apply_local(offer).await
+    }
+
+    /// Applies a remote offer, then creates and applies the answer and returns its SDP.
+    pub async fn accept_offer(&self, sdp: &str) -> Result<String, PeerError> {
+        self.apply_remote(RTCSessionDescription::offer(sdp.to_owned())?)
+            .await?;
+        let answer = self.pc.create_answer(None).await?;
+        self.apply_local(answer).await
+    }
+
+    /// Applies the remote answer to our offer.
+    pub async fn accept_answer(&self, sdp: &str) -> Result<(), PeerError> {
+        self.apply_remote(RTCSessionDescription::answer(sdp.to_owned())?)
+            .await
+    }
+
+    /// Adds a remote candidate, or queues it until the remote description is set.
+    /// An empty `candidate` (end of candidates) is accepted and ignored.
+    pub async fn add_remote_candidate(&self, fields: CandidateFields) -> Result<(), PeerError> {
+        let init = RTCIceCandidateInit {
+            candidate: fields.candidate,
+            sdp_mid: Some(fields.id),
+            sdp_mline_index: u16::try_from(fields.label).ok(),
+            ..Default::default()
+        };
+        let mut remote = self.remote.lock().await;
+        if remote.described {
+            self.pc.add_ice_candidate(init).await?;
+            // `add_ice_candidate` does not wake the driver: without this the new pair is only
+            // checked at the agent's next deadline (up to ~1 s when it had no pair before).
+            nudge(self.pc.as_ref()).await?;
+        } else {
+            remote.queued.push(init);
+        }
+        Ok(())
+    }
+
+    /// Sends a text message on the messaging channel (it must be open).
+    pub async fn send_text(&self, text: &str) -> Result<(), PeerError> {
+        let channel = self
+            .shared
+            .channel
+            .lock()
+            .expect("channel lock")
+            .clone()
+            .ok_or(PeerError::NoChannel)?;
+        channel.send_text(text).await?;
+        Ok(())
+    }
+
+    /// Closes the connection (idempotent).
+    pub async fn close(&self) -> Result<(), PeerError> {
+        self.pc.close().await?;
+        Ok(())
+    }
+
+    async fn apply_local(&self, desc: RTCSessionDescription) -> Result<String, PeerError> {
+        let sdp = desc.sdp.clone();
+        // Candidates may surface as soon as the description is applied: set their mid first.
+        *self.shared.bundle.lock().expect("bundle lock") = bundle_of(&sdp);
+        self.pc.set_local_description(desc).await?;
+        Ok(sdp)
+    }
+
+    async fn apply_remote(&self, desc: RTCSessionDescription) -> Result<(), PeerError> {
+        let mut remote = self.remote.lock().await;
+        self.pc.set_remote_description(desc).await?;
+        remote.described = true;
+        for init in std::mem::take(&mut remote.queued) {
+            // One bad candidate must not lose the others (browsers behave the same).
+            if let Err(e) = self.pc.add_ice_candidate(init).await {
+                tracing::debug!("queued remote candidate rejected: {e}");
+            }
+        }
+        nudge(self.pc.as_ref()).await?;
+        Ok(())
+    }
+}
+
+/// `(sdpMLineIndex, sdpMid)` of the first m-section: with BUNDLE every candidate belongs there.
+fn bundle_of(sdp: &str) -> (u32, String) {
+    sdp.lines()
+        .skip_while(|l| !l.starts_with("m="))
+        .skip(1)
+        .take_while(|l| !l.starts_with("m="))
+        .find_map(|l| l.trim_end().strip_prefix("a=mid:"))
+        .map_or((0, "0".to_owned()), |mid| (0, mid.to_owned()))
+}
+
+/// `TokioRuntime` with enlarged UDP socket buffers: the driver binds its sockets itself and
+/// hands them to [`Runtime::wrap_udp_socket`], which is the one place to set `SO_RCVBUF`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BufferedRuntime {
+    /// Requested `SO_RCVBUF`/`SO_SNDBUF`; `None` leaves the OS default.
+    pub buffer_bytes: Option<usize>,
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl Runtime for BufferedRuntime {
+    fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Box<dyn JoinHandle> {
+        TokioRuntime.spawn(future)
+    }
+
+    fn spawn_reactor(
+        &self,
+        reactor_pool_size: usize,
+        future: Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Box<dyn JoinHandle> {
+        TokioRuntime.spawn_reactor(reactor_pool_size, future)
+    }
+
+    fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
+        if let Some(bytes) = self.buffer_bytes {
+            let sock = socket2::SockRef::from(&socket);
+            // Best effort: the kernel clamps to its maximum, and a refusal is not fatal.
+            if let Err(e) = sock.set_recv_buffer_size(bytes) {
+                tracing::debug!("SO_RCVBUF {bytes}: {e}");
+            }
+            if let Err(e) = sock.set_send_buffer_size(bytes) {
+                tracing::debug!("SO_SNDBUF {bytes}: {e}");
+            }
+        }
+        TokioRuntime.wrap_udp_socket(socket)
+    }
+
+    fn wrap_tcp_listener(
+        &self,
+        listener: std::net::TcpListener,
+    ) -> io::Result<Arc<dyn AsyncTcpListener>> {
+        TokioRuntime.wrap_tcp_listener(listener)
+    }
+
+    fn connect_tcp<'a>(
+        &'a self,
+        remote_addr: SocketAddr,
+    ) -> BoxFuture<'a, io::Result<Arc<dyn AsyncTcpStream>>> {
+        Box::pin(async move { TokioRuntime.connect_tcp(remote_addr).await })
+    }
+
+    fn resolve_host<'a>(&'a self, host: &'a str) -> BoxFuture<'a, io::Result<Vec<SocketAddr>>> {
+        Box::pin(async move { TokioRuntime.resolve_host(host).await })
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        TokioRuntime.sleep(duration)
+    }
+
+    fn interval(&self, period: Duration) -> Box<dyn AsyncInterval> {
+        TokioRuntime.interval(period)
+    }
+
+    fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) {
+        TokioRuntime.block_on(future)
+    }
+
+    fn yield_now(&self) -> BoxFuture<'static, ()> {
+        TokioRuntime.yield_now()
+    }
+
+    fn name(&self) -> &'static str {
+        "tokio+buffers"
+    }
+}
