@@ -88,7 +88,8 @@ fn ci(root: &Path) -> Result<()> {
 }
 
 fn interop(root: &Path, extra: &[String]) -> Result<()> {
-    step("build skylink", cargo(&["build", "-p", "skylink-cli"]))?;
+    // `--workspace` keeps feature unification identical to the test build, so nothing rebuilds.
+    step("build skylink", cargo(&["build", "--workspace", "--bins"]))?;
     let dir = root.join("interop");
     let lock_stamp = dir.join("node_modules/.package-lock.json");
     if !lock_stamp.exists() {
