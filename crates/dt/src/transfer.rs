@@ -700,6 +700,20 @@ impl Upload {
         })
     }
 
+    /// A terminal-style state event carrying an error, at the current percentage.
+    fn failed(
+        &self,
+        st: DataTransferState,
+        message: impl Into<String>,
+        transfer_type: TransferDirection,
+    ) -> Action {
+        let err = EventError {
+            message: message.into(),
+            transfer_type,
+        };
+        self.ev(st, self.pct(), None, Some(err))
+    }
+
     fn ev(
         &self,
         st: DataTransferState,
@@ -791,14 +805,10 @@ impl Upload {
         out.push(Action::Send(
             Message::Cancel(Cancel::new(&self.cfg.local_id, Some(&self.info.name))).to_frame(),
         ));
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Error,
-            self.pct(),
-            None,
-            Some(EventError {
-                message: e.to_string(),
-                transfer_type: TransferDirection::Upload,
-            }),
+            e.to_string(),
+            TransferDirection::Upload,
         ));
         self.finish(Outcome::Failed, out);
     }
@@ -879,28 +889,16 @@ impl Upload {
                     .clone()
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| MSG_PEER_TERMINATED.into());
-                out.push(self.ev(
+                out.push(self.failed(
                     DataTransferState::Cancel,
-                    self.pct(),
-                    None,
-                    Some(EventError {
-                        message,
-                        transfer_type: TransferDirection::Upload,
-                    }),
+                    message,
+                    TransferDirection::Upload,
                 ));
                 self.finish(Outcome::Cancelled, &mut out);
             }
             Message::Error(e) => {
                 let message = e.content.clone().unwrap_or_default();
-                out.push(self.ev(
-                    DataTransferState::Error,
-                    self.pct(),
-                    None,
-                    Some(EventError {
-                        message,
-                        transfer_type: TransferDirection::Upload,
-                    }),
-                ));
+                out.push(self.failed(DataTransferState::Error, message, TransferDirection::Upload));
                 self.finish(Outcome::Failed, &mut out);
             }
             Message::Wrq(w) if w.kind() == WrqKind::Transfer => {
@@ -923,14 +921,10 @@ impl Upload {
     }
 
     fn reject(&mut self, out: &mut Vec<Action>) {
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Rejected,
-            self.pct(),
-            None,
-            Some(EventError {
-                message: MSG_REJECTED.into(),
-                transfer_type: TransferDirection::Upload,
-            }),
+            MSG_REJECTED,
+            TransferDirection::Upload,
         ));
         self.finish(Outcome::Rejected, out);
     }
@@ -989,14 +983,10 @@ impl Upload {
                 Message::Cancel(Cancel::new(&self.cfg.local_id, Some(&self.info.name))).to_frame(),
             )),
         }
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Cancel,
-            self.pct(),
-            None,
-            Some(EventError {
-                message: MSG_USER_CANCELLED.into(),
-                transfer_type: TransferDirection::Upload,
-            }),
+            MSG_USER_CANCELLED,
+            TransferDirection::Upload,
         ));
         self.finish(Outcome::Cancelled, &mut out);
         out
@@ -1008,14 +998,10 @@ impl Upload {
         if self.is_terminal() {
             return out;
         }
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Error,
-            self.pct(),
-            None,
-            Some(EventError {
-                message: MSG_CLOSED_ABRUPTLY.into(),
-                transfer_type: TransferDirection::Upload,
-            }),
+            MSG_CLOSED_ABRUPTLY,
+            TransferDirection::Upload,
         ));
         self.state = UpState::Done(Outcome::Failed);
         self.deadline = None;
@@ -1256,6 +1242,20 @@ impl Download {
         self.received
     }
 
+    /// A terminal-style state event carrying an error, at the current percentage.
+    fn failed(
+        &self,
+        st: DataTransferState,
+        message: impl Into<String>,
+        transfer_type: TransferDirection,
+    ) -> Action {
+        let err = EventError {
+            message: message.into(),
+            transfer_type,
+        };
+        self.ev(st, self.pct(), None, Some(err))
+    }
+
     fn ev(
         &self,
         st: DataTransferState,
@@ -1364,14 +1364,10 @@ impl Download {
                 Message::Cancel(Cancel::new(&self.cfg.local_id, Some(&self.info.name))).to_frame(),
             ));
         }
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Error,
-            self.pct(),
-            None,
-            Some(EventError {
-                message,
-                transfer_type: TransferDirection::Download,
-            }),
+            message,
+            TransferDirection::Download,
         ));
         self.finish(Outcome::Failed, out);
     }
@@ -1537,14 +1533,10 @@ impl Download {
                     .clone()
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| MSG_PEER_TERMINATED.into());
-                out.push(self.ev(
+                out.push(self.failed(
                     DataTransferState::Cancel,
-                    self.pct(),
-                    None,
-                    Some(EventError {
-                        message,
-                        transfer_type: TransferDirection::Download,
-                    }),
+                    message,
+                    TransferDirection::Download,
                 ));
                 self.finish(Outcome::Cancelled, &mut out);
             }
@@ -1596,14 +1588,10 @@ impl Download {
                 Message::Cancel(Cancel::new(&self.cfg.local_id, Some(&self.info.name))).to_frame(),
             ));
         }
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Cancel,
-            self.pct(),
-            None,
-            Some(EventError {
-                message: MSG_USER_CANCELLED.into(),
-                transfer_type: TransferDirection::Download,
-            }),
+            MSG_USER_CANCELLED,
+            TransferDirection::Download,
         ));
         self.finish(Outcome::Cancelled, &mut out);
         out
@@ -1615,14 +1603,10 @@ impl Download {
         if self.is_terminal() {
             return out;
         }
-        out.push(self.ev(
+        out.push(self.failed(
             DataTransferState::Error,
-            self.pct(),
-            None,
-            Some(EventError {
-                message: MSG_CLOSED_ABRUPTLY.into(),
-                transfer_type: TransferDirection::Download,
-            }),
+            MSG_CLOSED_ABRUPTLY,
+            TransferDirection::Download,
         ));
         self.state = DownState::Done(Outcome::Failed);
         self.deadline = None;
