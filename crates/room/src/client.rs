@@ -726,6 +726,9 @@ impl Engine {
                         let _ = r.send(Ok(id));
                     }
                 }
+                Output::Peer(cmd) => {
+                    tracing::debug!(?cmd, "peer command not wired yet");
+                }
                 Output::JoinRejected { reason, info } => {
                     if let Some(r) = self.pending_join.take() {
                         let _ = r.send(Err(RoomError::Rejected { reason, info }));

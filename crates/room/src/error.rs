@@ -35,6 +35,15 @@ pub enum RoomError {
     /// A newer `join_room`/`leave_room` superseded this join.
     #[error("join superseded by a newer join or leave")]
     Superseded,
+    /// No such peer in the room.
+    #[error("unknown peer {0}")]
+    UnknownPeer(String),
+    /// A peer-connection operation failed.
+    #[error("peer connection: {0}")]
+    Peer(String),
+    /// An argument is not valid (the reference's argument checks).
+    #[error("{0}")]
+    InvalidArgument(String),
     /// The engine task is gone.
     #[error("engine stopped")]
     EngineStopped,

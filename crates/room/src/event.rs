@@ -108,12 +108,36 @@ pub struct MessageInfo {
     pub is_private: bool,
     /// Target peer id(s): the recipient for a received private message, `None` for public.
     pub target_peer_id: Option<Value>,
-    /// Sent through a data channel (always `false` here: signaling only).
+    /// Sent through a data channel (`sendP2PMessage`).
     pub is_data_channel: bool,
     /// Sender peer id.
     pub sender_peer_id: String,
     /// Peers the message was sent to (own messages only).
     pub list_of_peers: Option<Vec<String>>,
+}
+
+/// The `candidate` payload of `candidateProcessingState`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CandidateInfo {
+    /// The `candidate:…` string.
+    pub candidate: String,
+    /// `sdpMid`.
+    pub sdp_mid: String,
+    /// `sdpMLineIndex`.
+    #[serde(rename = "sdpMLineIndex")]
+    pub sdp_mline_index: u32,
+}
+
+/// The `length` payload of `candidatesGathered`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CandidatesLength {
+    /// `noOfExpectedCandidates` of the peer's `endOfCandidates`.
+    pub expected: u32,
+    /// Candidates received.
+    pub received: u32,
+    /// Candidates processed.
+    pub processed: u32,
 }
 
 /// Every event the engine raises.
@@ -209,11 +233,121 @@ pub enum Event {
         /// Error (for `ERROR`).
         error: Option<String>,
     },
-    /// Not in the reference (no WebRTC yet): this side decided by weight (spec §5.2) to be
-    /// the offerer towards `peer_id`; a full engine would now create the offer.
-    WouldOffer {
-        /// The peer we would send the offer to.
+    /// `peerConnectionState(state, peerId)`: the raw signaling state (`stable`,
+    /// `have-local-offer`, `have-remote-offer`, `closed`).
+    PeerConnectionState {
+        /// `PEER_CONNECTION_STATE` value.
+        state: String,
+        /// Peer id.
         peer_id: String,
+    },
+    /// `iceConnectionState(state, peerId)`: raw ICE connection state, plus `trickleFailed`
+    /// right after `failed` when we trickle.
+    IceConnectionState {
+        /// `ICE_CONNECTION_STATE` value.
+        state: String,
+        /// Peer id.
+        peer_id: String,
+    },
+    /// `candidateGenerationState(state, peerId)`: native gathering states (`new`, `gathering`,
+    /// `complete`) and the custom `gathering` (first candidate) / `completed` (end).
+    CandidateGenerationState {
+        /// `CANDIDATE_GENERATION_STATE` value.
+        state: String,
+        /// Peer id.
+        peer_id: String,
+    },
+    /// `candidateProcessingState(state, peerId, candidateId, candidateType, candidate, error)`.
+    CandidateProcessingState {
+        /// `CANDIDATE_PROCESSING_STATE` value.
+        state: String,
+        /// Peer id.
+        peer_id: String,
+        /// `can-<ms>` identifier of the received candidate.
+        candidate_id: String,
+        /// `host`, `srflx`, `relay`, … (token 7 of the candidate string).
+        candidate_type: String,
+        /// `{candidate, sdpMid, sdpMLineIndex}`.
+        candidate: CandidateInfo,
+        /// Set for `dropped` and `processError`.
+        error: Option<String>,
+    },
+    /// `candidatesGathered(peerId, length)`.
+    CandidatesGathered {
+        /// Peer id.
+        peer_id: String,
+        /// `{expected, received, processed}`.
+        length: CandidatesLength,
+    },
+    /// `dataChannelState(state, peerId, error, channelName, channelType, messageType,
+    /// bufferAmount)`.
+    DataChannelState {
+        /// `DATA_CHANNEL_STATE` value.
+        state: String,
+        /// Peer id.
+        peer_id: String,
+        /// Set for `error` and `sendMessageError`.
+        error: Option<String>,
+        /// Channel label.
+        channel_name: String,
+        /// `DATA_CHANNEL_TYPE` value (`messaging` or `data`).
+        channel_type: String,
+        /// `DATA_CHANNEL_MESSAGE_ERROR` value, for `sendMessageError` only.
+        message_type: Option<String>,
+    },
+    /// `peerRestart(peerId, peerInfo, isSelfInitiateRestart, isIceRestart)`.
+    PeerRestart {
+        /// Peer id.
+        peer_id: String,
+        /// Peer information.
+        peer_info: PeerInfo,
+        /// We started it.
+        is_self_initiate_restart: bool,
+        /// An ICE restart was requested.
+        is_ice_restart: bool,
+    },
+    /// `serverPeerJoined(peerId, serverPeerType)` (the `MCU`).
+    ServerPeerJoined {
+        /// Peer id (`MCU`).
+        peer_id: String,
+        /// `SERVER_PEER_TYPE` value (`mcu`).
+        server_peer_type: String,
+    },
+    /// `serverPeerLeft(peerId, serverPeerType)`.
+    ServerPeerLeft {
+        /// Peer id (`MCU`).
+        peer_id: String,
+        /// `SERVER_PEER_TYPE` value (`mcu`).
+        server_peer_type: String,
+    },
+    /// `serverPeerRestart(peerId, serverPeerType)`.
+    ServerPeerRestart {
+        /// Peer id (`MCU`).
+        peer_id: String,
+        /// `SERVER_PEER_TYPE` value (`mcu`).
+        server_peer_type: String,
+    },
+    /// `getPeersStateChange(state, privilegedPeerId, peerList)`.
+    GetPeersStateChange {
+        /// `GET_PEERS_STATE` value (`enquired`, `received`).
+        state: String,
+        /// Our (privileged) peer id.
+        privileged_peer_id: String,
+        /// `{room: [peerId, …]}` once received.
+        peer_list: Option<Value>,
+    },
+    /// `introduceStateChange(state, privilegedPeerId, sendingPeerId, receivingPeerId, reason)`.
+    IntroduceStateChange {
+        /// `INTRODUCE_STATE` value (`introducing`, `error`).
+        state: String,
+        /// Our (privileged) peer id.
+        privileged_peer_id: String,
+        /// Peer that sends the `enter`.
+        sending_peer_id: String,
+        /// Peer that receives it.
+        receiving_peer_id: String,
+        /// Error reason.
+        reason: Option<String>,
     },
     /// `incomingMessage(message, peerId, peerInfo, isSelf)`.
     IncomingMessage {
@@ -253,4 +387,45 @@ pub enum Event {
         /// Our information.
         peer_info: PeerInfo,
     },
+}
+
+impl Event {
+    /// The reference's event name (`"peerJoined"`, `"incomingMessage"`, …).
+    ///
+    /// ```
+    /// use skylink_room::Event;
+    /// let ev = Event::SystemAction { action: "warning".into(), message: "".into(), reason: "toclose".into() };
+    /// assert_eq!(ev.name(), "systemAction");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::ReadyStateChange { .. } => "readyStateChange",
+            Event::ChannelOpen { .. } => "channelOpen",
+            Event::ChannelClose { .. } => "channelClose",
+            Event::ChannelMessage { .. } => "channelMessage",
+            Event::ChannelError { .. } => "channelError",
+            Event::ChannelRetry { .. } => "channelRetry",
+            Event::SocketError { .. } => "socketError",
+            Event::PeerJoined { .. } => "peerJoined",
+            Event::PeerLeft { .. } => "peerLeft",
+            Event::PeerUpdated { .. } => "peerUpdated",
+            Event::HandshakeProgress { .. } => "handshakeProgress",
+            Event::PeerConnectionState { .. } => "peerConnectionState",
+            Event::IceConnectionState { .. } => "iceConnectionState",
+            Event::CandidateGenerationState { .. } => "candidateGenerationState",
+            Event::CandidateProcessingState { .. } => "candidateProcessingState",
+            Event::CandidatesGathered { .. } => "candidatesGathered",
+            Event::DataChannelState { .. } => "dataChannelState",
+            Event::PeerRestart { .. } => "peerRestart",
+            Event::ServerPeerJoined { .. } => "serverPeerJoined",
+            Event::ServerPeerLeft { .. } => "serverPeerLeft",
+            Event::ServerPeerRestart { .. } => "serverPeerRestart",
+            Event::GetPeersStateChange { .. } => "getPeersStateChange",
+            Event::IntroduceStateChange { .. } => "introduceStateChange",
+            Event::IncomingMessage { .. } => "incomingMessage",
+            Event::RoomLock { .. } => "roomLock",
+            Event::SystemAction { .. } => "systemAction",
+            Event::SessionDisconnect { .. } => "sessionDisconnect",
+        }
+    }
 }

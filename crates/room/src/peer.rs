@@ -513,6 +513,16 @@ impl PeerSession {
         Ok(())
     }
 
+    /// A full `getStats()` report of the connection, stamped `now`.
+    pub async fn stats(&self) -> webrtc::peer_connection::RTCStatsReport {
+        self.pc
+            .get_stats(
+                std::time::Instant::now(),
+                webrtc::peer_connection::StatsSelector::None,
+            )
+            .await
+    }
+
     /// Closes the connection (idempotent).
     pub async fn close(&self) -> Result<(), PeerError> {
         self.pc.close().await?;

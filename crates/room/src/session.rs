@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use serde_json::{Number, Value, json};
 use skylink_sm::message::{
-    Enter, JoinRoom, Message, PcConfig, Private, Public, RoomLockEvent, UpdateUserEvent, UserInfo,
-    Welcome,
+    Enter, JoinRoom, Message, PcConfig, Private, Public, Restart, RoomLockEvent, UpdateUserEvent,
+    UserInfo, Welcome,
 };
 use skylink_sm::room_api::ApiSuccess;
 use skylink_sm::throttle::{OutgoingMessage, Throttle};
@@ -124,6 +124,71 @@ pub enum Output {
         reason: String,
         /// Server text.
         info: String,
+    },
+    /// Work for the peer-connection layer.
+    Peer(PeerCommand),
+}
+
+/// A peer-connection action the engine must carry out (the session itself owns no
+/// connection).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerCommand {
+    /// A new peer is known (`enter`/`welcome`): create its connection.
+    Create {
+        /// Peer id.
+        peer_id: String,
+    },
+    /// Create and send an offer (creating the messaging channel first when both sides want
+    /// one and it does not exist yet).
+    Offer {
+        /// Peer id.
+        peer_id: String,
+        /// Restart ICE (new credentials) in this offer.
+        ice_restart: bool,
+        /// The offer answers a `restart` exchange (guarded against duplicates).
+        for_restart: bool,
+    },
+    /// Apply a received offer, then answer it.
+    RemoteOffer {
+        /// Peer id.
+        peer_id: String,
+        /// The SDP as received.
+        sdp: String,
+    },
+    /// Apply a received answer.
+    RemoteAnswer {
+        /// Peer id.
+        peer_id: String,
+        /// The SDP as received.
+        sdp: String,
+    },
+    /// A received `candidate`.
+    RemoteCandidate {
+        /// Peer id.
+        peer_id: String,
+        /// `label` (sdpMLineIndex).
+        label: Option<u32>,
+        /// `id` (sdpMid).
+        id: Option<String>,
+        /// The candidate string.
+        candidate: Option<String>,
+    },
+    /// A received `endOfCandidates`.
+    RemoteEndOfCandidates {
+        /// Peer id.
+        peer_id: String,
+        /// `noOfExpectedCandidates` (0 when missing).
+        expected: u32,
+    },
+    /// A restart exchange happened: the remote candidate counter starts again from 0.
+    ResetCandidates {
+        /// Peer id.
+        peer_id: String,
+    },
+    /// The peer is gone: close its connection.
+    Close {
+        /// Peer id.
+        peer_id: String,
     },
 }
 
@@ -429,7 +494,11 @@ impl Session {
                     if let Some(p) = self.peers.get_mut(&mid) {
                         p.role = Some(Role::Offerer);
                     }
-                    out.push(Output::Emit(Event::WouldOffer { peer_id: mid }));
+                    out.push(Output::Peer(PeerCommand::Offer {
+                        peer_id: mid,
+                        ice_restart: false,
+                        for_restart: false,
+                    }));
                 } else {
                     if let Some(p) = self.peers.get_mut(&mid) {
                         p.role = Some(Role::Answerer);
@@ -441,12 +510,104 @@ impl Session {
             Message::Bye(m) => {
                 let Some(mid) = m.mid else { return };
                 if let Some(p) = self.peers.remove(&mid) {
-                    out.push(Output::Emit(Event::PeerLeft {
-                        peer_id: mid,
-                        peer_info: p.info,
-                        is_self: false,
-                    }));
+                    self.peer_gone(mid, p, out);
                 }
+            }
+            Message::Restart(m) => {
+                let Some(mid) = m.mid.clone() else { return };
+                if !self.peers.contains_key(&mid) {
+                    return;
+                }
+                let ann = Announce::from_restart(&m);
+                let info = ann.into_peer_info(&self.cfg.room);
+                let do_ice_restart = m.do_ice_restart == Some(true);
+                if let Some(p) = self.peers.get_mut(&mid) {
+                    p.info = info.clone();
+                }
+                out.push(Output::Peer(PeerCommand::ResetCandidates {
+                    peer_id: mid.clone(),
+                }));
+                let remote = m.weight.as_ref().map(|n| Value::Number(n.clone()));
+                if should_offer(self.weight, remote.as_ref(), self.has_mcu) {
+                    out.push(Output::Peer(PeerCommand::Offer {
+                        peer_id: mid.clone(),
+                        ice_restart: do_ice_restart,
+                        for_restart: true,
+                    }));
+                } else {
+                    let reply = self.restart_message(&mid, do_ice_restart, true);
+                    self.send(reply, now, out);
+                }
+                out.push(Output::Emit(Event::PeerRestart {
+                    peer_id: mid,
+                    peer_info: info,
+                    is_self_initiate_restart: false,
+                    is_ice_restart: do_ice_restart,
+                }));
+            }
+            Message::Offer(m) => self.remote_description(m, true, out),
+            Message::Answer(m) => self.remote_description(m, false, out),
+            Message::Candidate(m) => {
+                let Some(mid) = m.mid else { return };
+                if !self.for_us(m.target.as_deref()) || !self.peers.contains_key(&mid) {
+                    return;
+                }
+                if m.candidate.is_none() && m.id.is_none() {
+                    return;
+                }
+                out.push(Output::Peer(PeerCommand::RemoteCandidate {
+                    peer_id: mid,
+                    label: m.label,
+                    id: m.id,
+                    candidate: m.candidate,
+                }));
+            }
+            Message::EndOfCandidates(m) => {
+                let Some(mid) = m.mid else { return };
+                if !self.for_us(m.target.as_deref()) || !self.peers.contains_key(&mid) {
+                    return;
+                }
+                out.push(Output::Peer(PeerCommand::RemoteEndOfCandidates {
+                    peer_id: mid,
+                    expected: m.no_of_expected_candidates.unwrap_or(0),
+                }));
+            }
+            Message::PeerList(m) => {
+                let Some(own) = self.self_id.clone() else {
+                    return;
+                };
+                let list = m
+                    .result
+                    .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                    .unwrap_or_else(|| json!({}));
+                out.push(Output::Emit(Event::GetPeersStateChange {
+                    state: "received".into(),
+                    privileged_peer_id: own,
+                    peer_list: Some(list),
+                }));
+            }
+            Message::IntroduceError(m) => {
+                let Some(own) = self.self_id.clone() else {
+                    return;
+                };
+                out.push(Output::Emit(Event::IntroduceStateChange {
+                    state: "error".into(),
+                    privileged_peer_id: own,
+                    sending_peer_id: m.sending_peer_id.unwrap_or_default(),
+                    receiving_peer_id: m.receiving_peer_id.unwrap_or_default(),
+                    reason: m.reason,
+                }));
+            }
+            Message::Approach(m) => {
+                // The server introduces us to `target`: announce ourselves to it alone.
+                let Some(target) = m.target.filter(|t| !t.is_empty()) else {
+                    return;
+                };
+                let mut enter = self.enter_message();
+                if let Message::Enter(e) = &mut enter {
+                    e.target = Some(target);
+                }
+                self.send(enter, now, out);
             }
             Message::Redirect(m) => {
                 let action = m.action.unwrap_or_default();
@@ -558,9 +719,6 @@ impl Session {
     }
 
     fn meet(&mut self, mid: &str, ann: Announce, stage: HandshakeProgress, out: &mut Vec<Output>) {
-        if mid == "MCU" {
-            self.has_mcu = true;
-        }
         if !self.peers.contains_key(mid) {
             let info = ann.into_peer_info(&self.cfg.room);
             self.peers.insert(
@@ -571,11 +729,22 @@ impl Session {
                     last_user_stamp: None,
                 },
             );
-            out.push(Output::Emit(Event::PeerJoined {
+            out.push(Output::Peer(PeerCommand::Create {
                 peer_id: mid.to_owned(),
-                peer_info: info,
-                is_self: false,
             }));
+            if mid == "MCU" {
+                self.has_mcu = true;
+                out.push(Output::Emit(Event::ServerPeerJoined {
+                    peer_id: mid.to_owned(),
+                    server_peer_type: "mcu".into(),
+                }));
+            } else {
+                out.push(Output::Emit(Event::PeerJoined {
+                    peer_id: mid.to_owned(),
+                    peer_info: info,
+                    is_self: false,
+                }));
+            }
         }
         out.push(Output::Emit(Event::HandshakeProgress {
             state: stage,
@@ -586,12 +755,254 @@ impl Session {
 
     fn remove_all_peers(&mut self, out: &mut Vec<Output>) {
         for (id, p) in std::mem::take(&mut self.peers) {
+            self.peer_gone(id, p, out);
+        }
+    }
+
+    /// `peerLeft` (or `serverPeerLeft` for the MCU), then the connection is closed.
+    fn peer_gone(&mut self, id: String, p: Peer, out: &mut Vec<Output>) {
+        if id == "MCU" {
+            self.has_mcu = false;
+            out.push(Output::Emit(Event::ServerPeerLeft {
+                peer_id: id.clone(),
+                server_peer_type: "mcu".into(),
+            }));
+        } else {
             out.push(Output::Emit(Event::PeerLeft {
-                peer_id: id,
+                peer_id: id.clone(),
                 peer_info: p.info,
                 is_self: false,
             }));
         }
+        out.push(Output::Peer(PeerCommand::Close { peer_id: id }));
+    }
+
+    /// A targeted message is for us when it names us (or names no one).
+    fn for_us(&self, target: Option<&str>) -> bool {
+        target.is_none_or(|t| Some(t) == self.self_id.as_deref())
+    }
+
+    fn remote_description(
+        &mut self,
+        m: skylink_sm::message::SessionDescription,
+        is_offer: bool,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(mid) = m.mid else { return };
+        if !self.for_us(m.target.as_deref()) {
+            return;
+        }
+        let Some(peer) = self.peers.get_mut(&mid) else {
+            return;
+        };
+        if let Some(ui) = m.user_info {
+            if let Some(d) = ui.user_data {
+                peer.info.user_data = d;
+            }
+            if let Some(st) = ui.settings.and_then(|s| serde_json::to_value(s).ok()) {
+                peer.info.settings = st;
+            }
+            if let Some(ms) = ui.media_status.and_then(|s| serde_json::to_value(s).ok()) {
+                peer.info.media_status = ms;
+            }
+            if mid != "MCU" {
+                out.push(Output::Emit(Event::PeerUpdated {
+                    peer_id: mid.clone(),
+                    peer_info: peer.info.clone(),
+                    is_self: false,
+                }));
+            }
+        }
+        let sdp = m.sdp.unwrap_or_default();
+        out.push(Output::Peer(if is_offer {
+            PeerCommand::RemoteOffer { peer_id: mid, sdp }
+        } else {
+            PeerCommand::RemoteAnswer { peer_id: mid, sdp }
+        }));
+    }
+
+    /// The information we hold about `peer_id`.
+    pub fn peer_info(&self, peer_id: &str) -> Option<&PeerInfo> {
+        self.peers.get(peer_id).map(|p| &p.info)
+    }
+
+    /// Whether an MCU is in the room.
+    pub fn has_mcu(&self) -> bool {
+        self.has_mcu
+    }
+
+    /// The local configuration.
+    pub fn config(&self) -> &LocalConfig {
+        &self.cfg
+    }
+
+    fn restart_message(&self, target: &str, do_ice_restart: bool, resend: bool) -> Message {
+        Message::Restart(Restart {
+            mid: self.self_id.clone(),
+            rid: Some(self.rid.clone()),
+            agent: Some(AGENT.into()),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            os: Some(std::env::consts::OS.into()),
+            user_info: Some(self.user_info()),
+            target: Some(target.into()),
+            weight: weight_number(self.weight),
+            receive_only: Some(true),
+            enable_ice_trickle: Some(self.cfg.enable_ice_trickle),
+            enable_data_channel: Some(self.cfg.enable_data_channel),
+            enable_ice_restart: Some(self.cfg.enable_ice_restart),
+            do_ice_restart: Some(do_ice_restart),
+            is_restart_resend: Some(resend),
+            temasys_plugin_version: Some(None),
+            sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
+            dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            ..Default::default()
+        })
+    }
+
+    /// `refreshConnection` towards one peer whose connection is `stable` (spec §2.12): sends
+    /// `restart` (`doIceRestart` = requested and both sides allow it) and emits
+    /// `peerRestart(peer, info, true, requested)`.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`] before `inRoom`; [`RoomError::UnknownPeer`] for an unknown peer.
+    pub fn restart(
+        &mut self,
+        peer_id: &str,
+        ice_restart: bool,
+        now: Instant,
+    ) -> Result<Vec<Output>, RoomError> {
+        if self.self_id.is_none() {
+            return Err(RoomError::NotInRoom);
+        }
+        let info = self
+            .peers
+            .get(peer_id)
+            .map(|p| p.info.clone())
+            .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
+        let do_ice = ice_restart && self.cfg.enable_ice_restart && info.config.enable_ice_restart;
+        let mut out = vec![Output::Peer(PeerCommand::ResetCandidates {
+            peer_id: peer_id.to_owned(),
+        })];
+        let msg = self.restart_message(peer_id, do_ice, false);
+        self.send(msg, now, &mut out);
+        out.push(Output::Emit(Event::PeerRestart {
+            peer_id: peer_id.to_owned(),
+            peer_info: info,
+            is_self_initiate_restart: true,
+            is_ice_restart: ice_restart,
+        }));
+        Ok(out)
+    }
+
+    /// An `offer`/`answer` message carrying `sdp` (already rendered) to `peer_id`.
+    pub fn description(
+        &mut self,
+        peer_id: &str,
+        is_offer: bool,
+        sdp: String,
+        now: Instant,
+    ) -> Vec<Output> {
+        let m = skylink_sm::message::SessionDescription {
+            sdp: Some(sdp),
+            mid: self.self_id.clone(),
+            target: Some(peer_id.to_owned()),
+            rid: Some(self.rid.clone()),
+            user_info: Some(self.user_info()),
+            ..Default::default()
+        };
+        let msg = if is_offer {
+            Message::Offer(m)
+        } else {
+            Message::Answer(m)
+        };
+        let mut out = Vec::new();
+        self.send(msg, now, &mut out);
+        out
+    }
+
+    /// A `candidate` message to `peer_id`.
+    pub fn candidate(
+        &mut self,
+        peer_id: &str,
+        label: u32,
+        id: String,
+        candidate: String,
+        now: Instant,
+    ) -> Vec<Output> {
+        let msg = Message::Candidate(skylink_sm::message::Candidate {
+            label: Some(label),
+            id: Some(id),
+            candidate: Some(candidate),
+            mid: self.self_id.clone(),
+            target: Some(peer_id.to_owned()),
+            rid: Some(self.rid.clone()),
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        self.send(msg, now, &mut out);
+        out
+    }
+
+    /// An `endOfCandidates` message to `peer_id`.
+    pub fn end_of_candidates(&mut self, peer_id: &str, count: u32, now: Instant) -> Vec<Output> {
+        let msg = Message::EndOfCandidates(skylink_sm::message::EndOfCandidates {
+            no_of_expected_candidates: Some(count),
+            mid: self.self_id.clone(),
+            target: Some(peer_id.to_owned()),
+            rid: Some(self.rid.clone()),
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        self.send(msg, now, &mut out);
+        out
+    }
+
+    /// Privileged `getPeers`: asks the server for the peers of every room of the app key.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`] before `inRoom`.
+    pub fn get_peers(&mut self, show_all: bool, now: Instant) -> Result<Vec<Output>, RoomError> {
+        let own = self.self_id.clone().ok_or(RoomError::NotInRoom)?;
+        let msg = Message::GetPeers(skylink_sm::message::GetPeers {
+            show_all: Some(Value::Bool(show_all)),
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        self.send(msg, now, &mut out);
+        out.push(Output::Emit(Event::GetPeersStateChange {
+            state: "enquired".into(),
+            privileged_peer_id: own,
+            peer_list: None,
+        }));
+        Ok(out)
+    }
+
+    /// Privileged `introducePeer(sendingPeerId, receivingPeerId)`.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`] before `inRoom`.
+    pub fn introduce(
+        &mut self,
+        sending: &str,
+        receiving: &str,
+        now: Instant,
+    ) -> Result<Vec<Output>, RoomError> {
+        let own = self.self_id.clone().ok_or(RoomError::NotInRoom)?;
+        let msg = Message::Introduce(skylink_sm::message::Introduce {
+            sending_peer_id: Some(sending.to_owned()),
+            receiving_peer_id: Some(receiving.to_owned()),
+            ..Default::default()
+        });
+        let mut out = Vec::new();
+        self.send(msg, now, &mut out);
+        out.push(Output::Emit(Event::IntroduceStateChange {
+            state: "introducing".into(),
+            privileged_peer_id: own,
+            sending_peer_id: sending.to_owned(),
+            receiving_peer_id: receiving.to_owned(),
+            reason: None,
+        }));
+        Ok(out)
     }
 
     /// `sendMessage(message, targetPeerId)`: broadcast `public` (throttled) when `targets` is
@@ -767,6 +1178,25 @@ struct Announce {
 
 impl Announce {
     fn from_enter(m: &Enter) -> Self {
+        Announce {
+            agent: m.agent.clone(),
+            version: m.version.clone(),
+            os: m.os.clone(),
+            user_info: m.user_info.clone(),
+            receive_only: m.receive_only,
+            weight: m.weight.clone(),
+            plugin: m.temasys_plugin_version.clone(),
+            trickle: m.enable_ice_trickle,
+            data_channel: m.enable_data_channel,
+            ice_restart: m.enable_ice_restart,
+            sm: m.sm_protocol_version.clone(),
+            dt: m.dt_protocol_version.clone(),
+            publish_only: m.publish_only.is_some(),
+            parent_id: m.parent_id.clone(),
+        }
+    }
+
+    fn from_restart(m: &Restart) -> Self {
         Announce {
             agent: m.agent.clone(),
             version: m.version.clone(),
@@ -977,11 +1407,9 @@ mod tests {
         assert_eq!(welcome["target"], "A");
         // A receives the welcome: 200 > 100, A offers, sends nothing.
         let out = a.handle_text(&welcome.to_string(), now);
-        assert!(
-            out.iter().any(
-                |o| matches!(o, Output::Emit(Event::WouldOffer { peer_id }) if peer_id == "B")
-            )
-        );
+        assert!(out.iter().any(
+            |o| matches!(o, Output::Peer(PeerCommand::Offer { peer_id, .. }) if peer_id == "B")
+        ));
         assert!(sent(&out).is_empty());
         assert_eq!(a.role("B"), Some(Role::Offerer));
         // An extra welcome is discarded.
@@ -999,11 +1427,9 @@ mod tests {
         assert_eq!(c.role("B"), Some(Role::Answerer));
         // B (100 > 300 − 2e15) offers.
         let out = b.handle_text(&reply.to_string(), now);
-        assert!(
-            out.iter().any(
-                |o| matches!(o, Output::Emit(Event::WouldOffer { peer_id }) if peer_id == "C")
-            )
-        );
+        assert!(out.iter().any(
+            |o| matches!(o, Output::Peer(PeerCommand::Offer { peer_id, .. }) if peer_id == "C")
+        ));
     }
 
     #[test]
