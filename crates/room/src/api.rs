@@ -73,6 +73,13 @@ pub struct InitOptions {
     pub auto_rejoin: bool,
     /// How many times an automatic rejoin is tried before giving up (default 3).
     pub rejoin_attempts: u32,
+    /// Local UDP addresses the peer connections bind (default `["0.0.0.0:0"]`: every
+    /// non-loopback interface; tests and loopback-only setups use `["127.0.0.1:0"]`).
+    pub udp_addrs: Vec<String>,
+    /// `usePublicSTUN`, `forceTURNSSL`, `TURNServerTransport`, `iceServer` (spec §2.2).
+    pub ice: crate::ice::IceOptions,
+    /// Codec, bandwidth and connection settings of the SDP munging (skylink-sdp).
+    pub sdp_settings: skylink_sdp::SdpSettings,
 }
 
 impl InitOptions {
@@ -95,6 +102,9 @@ impl InitOptions {
             reconnection_delay_max: Duration::from_millis(5000),
             auto_rejoin: true,
             rejoin_attempts: 3,
+            udp_addrs: vec!["0.0.0.0:0".to_owned()],
+            ice: crate::ice::IceOptions::default(),
+            sdp_settings: skylink_sdp::SdpSettings::default(),
         }
     }
 

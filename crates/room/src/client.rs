@@ -14,6 +14,7 @@ use crate::event::{Event, PeerInfo, SocketSession};
 use crate::fallback::{
     FallbackPlan, SocketErrorCode, SocketFallback, SocketServer, Transport, reconnection_delay,
 };
+use crate::peers::{PeerLayerConfig, PeerSet};
 use crate::session::{LocalConfig, Output, Role, Session};
 use crate::socket::{self, Connection, SocketIn, SocketOut};
 
@@ -50,6 +51,38 @@ enum Command {
     Peers(Reply<Vec<RoomPeer>>),
     PeerId(Reply<Option<String>>),
     Role(String, Reply<Option<Role>>),
+    SendP2p(Value, Option<Vec<String>>, Reply<Result<(), RoomError>>),
+    UserData(Reply<Value>),
+    PeerInfo(Option<String>, Reply<Result<PeerInfo, RoomError>>),
+    Channels(Reply<Vec<ChannelInfo>>),
+    Refresh(Option<Vec<String>>, bool, Reply<RefreshResult>),
+    GetPeers(bool, Reply<Result<(), RoomError>>),
+    Introduce(String, String, Reply<Result<(), RoomError>>),
+    Connections(Reply<Vec<(String, std::sync::Arc<crate::peer::PeerSession>)>>),
+}
+
+/// One messaging channel, as [`Client::get_peers_datachannels`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Peer id.
+    pub peer_id: String,
+    /// Channel label (`channelName`).
+    pub channel_name: String,
+    /// `messaging` (the only type until file transfers use DATA channels).
+    pub channel_type: String,
+    /// `readyState`: `open` or `connecting`/`closed`.
+    pub ready_state: String,
+}
+
+/// Outcome of [`Client::refresh_connection`] (the reference callback's payload).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RefreshResult {
+    /// Peers the refresh covered.
+    pub list_of_peers: Vec<String>,
+    /// Per-peer errors (`refreshErrors`); empty on success. Key `self` for a call with no peer.
+    pub refresh_errors: std::collections::BTreeMap<String, String>,
+    /// Per-peer `{iceRestart}` settings (`refreshSettings`).
+    pub refresh_settings: std::collections::BTreeMap<String, bool>,
 }
 
 /// Handle on a Skylink client engine (cheap to clone). Create with [`Client::new`] inside a
@@ -105,6 +138,7 @@ impl Client {
             rejoin: None,
             rejoining: 0,
             rejected: false,
+            peers: None,
         };
         tokio::spawn(engine.run());
         Client { cmd, events }
@@ -225,6 +259,90 @@ impl Client {
         self.call(Command::PeerId).await
     }
 
+    /// `sendP2PMessage(message, targetPeerId)`: a `MESSAGE` on each target's messaging data
+    /// channel (every connected peer when `targets` is `None`), with the local echo
+    /// `incomingMessage(isSelf: true, isDataChannel: true)`.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`]; [`RoomError::Peer`] when a target's channel is not open (a
+    /// `dataChannelState` `sendMessageError` is raised too).
+    pub async fn send_p2p_message(
+        &self,
+        message: Value,
+        targets: Option<Vec<String>>,
+    ) -> Result<(), RoomError> {
+        self.call(|r| Command::SendP2p(message, targets, r)).await?
+    }
+
+    /// `getUserData()`: our current user data.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn get_user_data(&self) -> Result<Value, RoomError> {
+        self.call(Command::UserData).await
+    }
+
+    /// `getPeerInfo(peerId)`: a peer's information, ours when `peer_id` is `None`.
+    ///
+    /// # Errors
+    /// [`RoomError::UnknownPeer`], [`RoomError::NotInRoom`] (for `None` before joining).
+    pub async fn get_peer_info(&self, peer_id: Option<&str>) -> Result<PeerInfo, RoomError> {
+        let p = peer_id.map(str::to_owned);
+        self.call(|r| Command::PeerInfo(p, r)).await?
+    }
+
+    /// `getPeersDatachannels()`: every messaging channel with its state.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn get_peers_datachannels(&self) -> Result<Vec<ChannelInfo>, RoomError> {
+        self.call(Command::Channels).await
+    }
+
+    /// `refreshConnection(targetPeerId, iceRestart)` (spec §2.12): a `restart` exchange with
+    /// each peer (all when `None`); the side with the higher weight re-offers, with new ICE
+    /// credentials when `ice_restart` and both sides allow it. `peerRestart` is raised.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only; per-peer failures are in
+    /// [`RefreshResult::refresh_errors`].
+    pub async fn refresh_connection(
+        &self,
+        targets: Option<Vec<String>>,
+        ice_restart: bool,
+    ) -> Result<RefreshResult, RoomError> {
+        self.call(|r| Command::Refresh(targets, ice_restart, r))
+            .await
+    }
+
+    /// Privileged `getPeers(showAll)`: `getPeersStateChange(enquired)`, then `received`
+    /// with the server's peer list.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`].
+    pub async fn get_peers(&self, show_all: bool) -> Result<(), RoomError> {
+        self.call(|r| Command::GetPeers(show_all, r)).await?
+    }
+
+    /// Privileged `introducePeer(sendingPeerId, receivingPeerId)`.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`].
+    pub async fn introduce_peer(&self, sending: &str, receiving: &str) -> Result<(), RoomError> {
+        let (a, b) = (sending.to_owned(), receiving.to_owned());
+        self.call(|r| Command::Introduce(a, b, r)).await?
+    }
+
+    /// The peer connections of the current room (for stats and diagnostics).
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn connections(
+        &self,
+    ) -> Result<Vec<(String, std::sync::Arc<crate::peer::PeerSession>)>, RoomError> {
+        self.call(Command::Connections).await
+    }
+
     /// Our handshake role towards `peer_id`, once decided by the `welcome` exchange.
     ///
     /// # Errors
@@ -254,6 +372,15 @@ struct Engine {
     rejoining: u32,
     /// The server rejected this session (`redirect` reject): no automatic rejoin.
     rejected: bool,
+    /// The peer connections of the current session.
+    peers: Option<PeerSet>,
+}
+
+async fn recv_peer(peers: &mut Option<PeerSet>) -> Option<crate::peers::Tagged> {
+    match peers {
+        Some(p) => p.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn recv_socket(conn: &mut Option<Connection>) -> Option<SocketIn> {
@@ -297,6 +424,13 @@ impl Engine {
                     None => break,
                 },
                 ev = recv_socket(&mut self.conn) => self.socket_event(ev).await,
+                Some(t) = recv_peer(&mut self.peers) => {
+                    let mut out = Vec::new();
+                    if let (Some(p), Some(s)) = (self.peers.as_mut(), self.session.as_mut()) {
+                        p.event(s, t, &mut out).await;
+                    }
+                    self.apply(out).await;
+                }
                 () = sleep_opt(throttle_at) => {
                     let out = match self.session.as_mut() {
                         Some(s) => s.handle_timeout(std::time::Instant::now()),
@@ -420,6 +554,85 @@ impl Engine {
             Command::Role(peer, reply) => {
                 let _ = reply.send(self.session.as_ref().and_then(|s| s.role(&peer)));
             }
+            Command::SendP2p(msg, targets, reply) => {
+                let r = self.send_p2p(msg, targets).await;
+                let _ = reply.send(r);
+            }
+            Command::UserData(reply) => {
+                let _ = reply.send(self.user_data.clone());
+            }
+            Command::PeerInfo(peer, reply) => {
+                let r = match (self.session.as_ref().filter(|_| self.in_room), peer) {
+                    (Some(s), None) => Ok(s.self_info()),
+                    (None, None) => Err(RoomError::NotInRoom),
+                    (Some(s), Some(p)) => s.peer_info(&p).cloned().ok_or(RoomError::UnknownPeer(p)),
+                    (None, Some(p)) => Err(RoomError::UnknownPeer(p)),
+                };
+                let _ = reply.send(r);
+            }
+            Command::Channels(reply) => {
+                let list = self
+                    .peers
+                    .as_ref()
+                    .map(|p| {
+                        p.channels()
+                            .into_iter()
+                            .map(|(peer_id, channel_name, open)| ChannelInfo {
+                                peer_id,
+                                channel_name,
+                                channel_type: "messaging".into(),
+                                ready_state: if open { "open" } else { "connecting" }.into(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let _ = reply.send(list);
+            }
+            Command::Refresh(targets, ice_restart, reply) => {
+                let r = self.refresh(targets, ice_restart).await;
+                let _ = reply.send(r);
+            }
+            Command::GetPeers(show_all, reply) => {
+                let r = match self.session.as_mut().filter(|_| self.in_room) {
+                    Some(s) => s.get_peers(show_all, std::time::Instant::now()),
+                    None => Err(RoomError::NotInRoom),
+                };
+                let r = match r {
+                    Ok(out) => {
+                        self.apply(out).await;
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(r);
+            }
+            Command::Introduce(a, b, reply) => {
+                let r = match self.session.as_mut().filter(|_| self.in_room) {
+                    Some(s) => s.introduce(&a, &b, std::time::Instant::now()),
+                    None => Err(RoomError::NotInRoom),
+                };
+                let r = match r {
+                    Ok(out) => {
+                        self.apply(out).await;
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(r);
+            }
+            Command::Connections(reply) => {
+                let list = self
+                    .peers
+                    .as_ref()
+                    .map(|p| {
+                        p.peer_ids()
+                            .into_iter()
+                            .filter_map(|id| p.session(&id).map(|s| (id, s)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let _ = reply.send(list);
+            }
         }
     }
 
@@ -461,6 +674,10 @@ impl Engine {
             user_data: self.user_data.clone(),
         };
         let session = Session::new(cfg, &api);
+        self.peers = Some(PeerSet::new(PeerLayerConfig {
+            udp_addrs: self.opts.udp_addrs.clone(),
+            sdp: self.opts.sdp_settings.clone(),
+        }));
         let _ = conn.tx.send(SocketOut::Send(session.join_room_json()));
         self.emit(Event::ChannelOpen {
             session: ss.clone(),
@@ -480,6 +697,7 @@ impl Engine {
         self.in_room = false;
         self.apply(out).await;
         self.session = None;
+        self.close_peers().await;
         if let Some(c) = self.conn.take() {
             c.close().await;
             if let Some(ss) = self.socket_session.take() {
@@ -658,6 +876,7 @@ impl Engine {
         };
         self.apply(out).await;
         self.session = None;
+        self.close_peers().await;
         if !self.opts.auto_rejoin || self.room.is_none() || self.rejected {
             self.rejoining = 0;
         } else if was_in_room {
@@ -706,7 +925,8 @@ impl Engine {
 
     async fn apply(&mut self, out: Vec<Output>) {
         let mut close = false;
-        for o in out {
+        let mut queue: std::collections::VecDeque<Output> = out.into();
+        while let Some(o) = queue.pop_front() {
             match o {
                 Output::Transmit(json) => {
                     if let Some(c) = &self.conn {
@@ -722,12 +942,22 @@ impl Engine {
                 Output::Joined(id) => {
                     self.in_room = true;
                     self.rejoining = 0;
+                    if let (Some(p), Some(s)) = (self.peers.as_mut(), self.session.as_ref()) {
+                        let list = crate::ice::ice_servers(s.pc_config(), &self.opts.ice);
+                        p.set_ice_servers(crate::ice::usable(list));
+                    }
                     if let Some(r) = self.pending_join.take() {
                         let _ = r.send(Ok(id));
                     }
                 }
                 Output::Peer(cmd) => {
-                    tracing::debug!(?cmd, "peer command not wired yet");
+                    let mut more = Vec::new();
+                    if let (Some(p), Some(s)) = (self.peers.as_mut(), self.session.as_mut()) {
+                        p.command(s, cmd, &mut more).await;
+                    }
+                    for m in more.into_iter().rev() {
+                        queue.push_front(m);
+                    }
                 }
                 Output::JoinRejected { reason, info } => {
                     if let Some(r) = self.pending_join.take() {
@@ -740,6 +970,7 @@ impl Engine {
         if close {
             // Rejected before `inRoom`: this socket is of no further use.
             self.session = None;
+            self.close_peers().await;
             if let Some(c) = self.conn.take() {
                 c.close().await;
                 if let Some(ss) = self.socket_session.take() {
@@ -747,6 +978,127 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Closes every peer connection left (after the session removed its peers).
+    async fn close_peers(&mut self) {
+        if let Some(mut p) = self.peers.take() {
+            let mut out = Vec::new();
+            p.close_all(&mut out).await;
+            for o in out {
+                if let Output::Emit(ev) = o {
+                    self.emit(ev);
+                }
+            }
+        }
+    }
+
+    async fn send_p2p(
+        &mut self,
+        msg: Value,
+        targets: Option<Vec<String>>,
+    ) -> Result<(), RoomError> {
+        let Some(s) = self.session.as_ref().filter(|_| self.in_room) else {
+            return Err(RoomError::NotInRoom);
+        };
+        let own = s.self_id().unwrap_or_default().to_owned();
+        let self_info = s.self_info();
+        let Some(p) = self.peers.as_mut() else {
+            return Err(RoomError::NotInRoom);
+        };
+        let is_private = targets.is_some();
+        let list = targets.clone().unwrap_or_else(|| p.peer_ids());
+        let mut out = Vec::new();
+        let r = p.send_p2p(&own, &msg, &list, is_private, &mut out).await;
+        self.apply(out).await;
+        let sent = r?;
+        let target_peer_id = targets.map(|t| match t.as_slice() {
+            [one] => Value::String(one.clone()),
+            _ => Value::from(t),
+        });
+        self.emit(Event::IncomingMessage {
+            message: crate::event::MessageInfo {
+                content: msg,
+                is_private,
+                target_peer_id,
+                is_data_channel: true,
+                sender_peer_id: own.clone(),
+                list_of_peers: Some(sent),
+            },
+            peer_id: own,
+            peer_info: self_info,
+            is_self: true,
+        });
+        Ok(())
+    }
+
+    async fn refresh(&mut self, targets: Option<Vec<String>>, ice_restart: bool) -> RefreshResult {
+        let mut result = RefreshResult::default();
+        let (Some(s), Some(p)) = (
+            self.session.as_mut().filter(|_| self.in_room),
+            self.peers.as_ref(),
+        ) else {
+            result.refresh_errors.insert(
+                "self".into(),
+                "There is currently no peer connections to restart".into(),
+            );
+            return result;
+        };
+        let list = targets.unwrap_or_else(|| p.peer_ids());
+        if list.is_empty() {
+            result.refresh_errors.insert(
+                "self".into(),
+                "There is currently no peer connections to restart".into(),
+            );
+            return result;
+        }
+        let now = std::time::Instant::now();
+        let mut out = Vec::new();
+        for peer in &list {
+            result.list_of_peers.push(peer.clone());
+            let Some(stable) = p.is_stable(peer) else {
+                result.refresh_errors.insert(
+                    peer.clone(),
+                    "Peer connection with peer does not exists. Unable to restart".into(),
+                );
+                continue;
+            };
+            let sm = s
+                .peer_info(peer)
+                .map(|i| i.agent.sm_protocol_version.clone())
+                .unwrap_or_default();
+            if skylink_sm::version::skylinkjs_is_lower_than(&sm, "0.1.2") {
+                result.refresh_errors.insert(
+                    peer.clone(),
+                    "Failed restarting with other agents connecting from other SDKs as re-negotiation is not supported by other SDKs".into(),
+                );
+                continue;
+            }
+            if !stable {
+                result.refresh_errors.insert(
+                    peer.clone(),
+                    "Failed restarting as peer connection state is not stable".into(),
+                );
+                continue;
+            }
+            let remote_ok = s
+                .peer_info(peer)
+                .is_some_and(|i| i.config.enable_ice_restart);
+            match s.restart(peer, ice_restart, now) {
+                Ok(o) => {
+                    out.extend(o);
+                    result.refresh_settings.insert(
+                        peer.clone(),
+                        ice_restart && remote_ok && self.opts.enable_ice_restart,
+                    );
+                }
+                Err(e) => {
+                    result.refresh_errors.insert(peer.clone(), e.to_string());
+                }
+            }
+        }
+        self.apply(out).await;
+        result
     }
 }
 

@@ -27,7 +27,9 @@ pub mod eio;
 mod error;
 pub mod event;
 pub mod fallback;
+pub mod ice;
 pub mod peer;
+mod peers;
 pub mod session;
 mod socket;
 

@@ -103,8 +103,9 @@ use tokio::sync::{Mutex, mpsc};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+    RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCIceServer,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, RTCSignalingState,
+    SettingEngineBuilder,
 };
 use webrtc::runtime::{
     AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime,
@@ -202,6 +203,12 @@ pub enum PeerEvent {
     EndOfCandidates,
     /// The peer connection state changed.
     ConnectionState(ConnectionState),
+    /// The native signaling state changed (`stable`, `have-local-offer`, …).
+    SignalingState(String),
+    /// The native ICE connection state changed (`checking`, `connected`, …).
+    IceConnectionState(String),
+    /// The native ICE gathering state changed (`new`, `gathering`, `complete`).
+    GatheringState(String),
     /// The messaging data channel opened.
     ChannelOpen {
         /// Channel label.
@@ -346,9 +353,19 @@ impl PeerConnectionEventHandler for Handler {
     }
 
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        self.0.emit(PeerEvent::GatheringState(state.to_string()));
         if state == RTCIceGatheringState::Complete {
             self.0.emit(PeerEvent::EndOfCandidates);
         }
+    }
+
+    async fn on_signaling_state_change(&self, state: RTCSignalingState) {
+        self.0.emit(PeerEvent::SignalingState(state.to_string()));
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        self.0
+            .emit(PeerEvent::IceConnectionState(state.to_string()));
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
@@ -453,6 +470,15 @@ impl PeerSession {
     /// Creates the messaging data channel (first offer only), creates and applies the offer,
     /// and returns its SDP. Gathering starts now.
     pub async fn create_offer(&self) -> Result<String, PeerError> {
+        self.ensure_channel().await?;
+        let sdp = self.offer_sdp(false).await?;
+        self.set_local(true, sdp.clone()).await?;
+        Ok(sdp)
+    }
+
+    /// Creates the messaging channel (label [`Self::offer_label`], ordered, reliable) unless
+    /// one exists. Call before the first offer, when both sides want data channels.
+    pub async fn ensure_channel(&self) -> Result<(), PeerError> {
         let has_channel = self.shared.channel.lock().expect("channel lock").is_some();
         if !has_channel {
             let channel = self
@@ -461,22 +487,75 @@ impl PeerSession {
                 .await?;
             self.shared.attach_channel(channel, self.label.clone());
         }
-        let offer = self.pc.create_offer(None).await?;
-        self.apply_local(offer).await
+        Ok(())
+    }
+
+    /// Creates an offer (not applied), restarting ICE when asked.
+    pub async fn offer_sdp(&self, ice_restart: bool) -> Result<String, PeerError> {
+        // `RTCOfferOptions` is not reachable through `webrtc`'s public paths; `restart_ice`
+        // marks the next offer as an ICE restart, which is the same thing.
+        if ice_restart {
+            self.pc.restart_ice().await?;
+        }
+        Ok(self.pc.create_offer(None).await?.sdp)
+    }
+
+    /// Creates an answer to the applied remote offer (not applied).
+    pub async fn answer_sdp(&self) -> Result<String, PeerError> {
+        Ok(self.pc.create_answer(None).await?.sdp)
+    }
+
+    /// Applies a local offer (`is_offer`) or answer.
+    pub async fn set_local(&self, is_offer: bool, sdp: String) -> Result<(), PeerError> {
+        let desc = if is_offer {
+            RTCSessionDescription::offer(sdp)?
+        } else {
+            RTCSessionDescription::answer(sdp)?
+        };
+        self.apply_local(desc).await?;
+        if !is_offer {
+            // Candidates that arrived between the remote offer and our answer (spec §2.9 [Q]).
+            self.flush_queue().await;
+        }
+        Ok(())
+    }
+
+    /// Applies a remote offer (`is_offer`) or answer, then adds the queued candidates.
+    pub async fn set_remote(&self, is_offer: bool, sdp: String) -> Result<(), PeerError> {
+        let desc = if is_offer {
+            RTCSessionDescription::offer(sdp)?
+        } else {
+            RTCSessionDescription::answer(sdp)?
+        };
+        self.apply_remote(desc).await
+    }
+
+    /// The current local description's SDP.
+    pub async fn local_sdp(&self) -> Option<String> {
+        self.pc.local_description().await.map(|d| d.sdp)
+    }
+
+    /// The current remote description's SDP.
+    pub async fn remote_sdp(&self) -> Option<String> {
+        self.pc.remote_description().await.map(|d| d.sdp)
+    }
+
+    /// Whether the messaging channel exists (created or received).
+    pub fn has_channel(&self) -> bool {
+        self.shared.channel.lock().expect("channel lock").is_some()
     }
 
     /// Applies a remote offer, then creates and applies the answer and returns its SDP.
     pub async fn accept_offer(&self, sdp: &str) -> Result<String, PeerError> {
-        self.apply_remote(RTCSessionDescription::offer(sdp.to_owned())?)
-            .await?;
-        let answer = self.pc.create_answer(None).await?;
-        self.apply_local(answer).await
+        self.set_remote(true, sdp.to_owned()).await?;
+        let answer = self.answer_sdp().await?;
+        self.set_local(false, answer.clone()).await?;
+        Ok(answer)
     }
 
     /// Applies the remote answer to our offer.
     pub async fn accept_answer(&self, sdp: &str) -> Result<(), PeerError> {
-        self.apply_remote(RTCSessionDescription::answer(sdp.to_owned())?)
-            .await
+        self.set_remote(false, sdp.to_owned()).await
     }
 
     /// Adds a remote candidate, or queues it until the remote description is set.
@@ -538,17 +617,24 @@ impl PeerSession {
     }
 
     async fn apply_remote(&self, desc: RTCSessionDescription) -> Result<(), PeerError> {
+        {
+            let mut remote = self.remote.lock().await;
+            self.pc.set_remote_description(desc).await?;
+            remote.described = true;
+        }
+        self.flush_queue().await;
+        nudge(self.pc.as_ref()).await?;
+        Ok(())
+    }
+
+    async fn flush_queue(&self) {
         let mut remote = self.remote.lock().await;
-        self.pc.set_remote_description(desc).await?;
-        remote.described = true;
         for init in std::mem::take(&mut remote.queued) {
             // One bad candidate must not lose the others (browsers behave the same).
             if let Err(e) = self.pc.add_ice_candidate(init).await {
                 tracing::debug!("queued remote candidate rejected: {e}");
             }
         }
-        nudge(self.pc.as_ref()).await?;
-        Ok(())
     }
 }
 

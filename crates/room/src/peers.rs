@@ -1,0 +1,888 @@
+//! The engine's peer connections: carries out the session's [`PeerCommand`]s on
+//! [`PeerSession`]s and turns what the connections report into signaling messages and the
+//! reference's events (sdp-and-peers.md §2.4–§2.12, data-transfer.md §4).
+//!
+//! Every call runs on the engine task, one at a time, so the order of the messages a peer sees
+//! is the order of the work here (an offer leaves before its candidates).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use skylink_dt::message::{Frame, Incoming, Message as DtMessage, P2pMessage, classify};
+use skylink_sdp::{PeerContext, SdpSettings, SdpType};
+use tokio::sync::mpsc;
+
+use crate::error::RoomError;
+use crate::event::{CandidateInfo, CandidatesLength, Event, HandshakeProgress, MessageInfo};
+use crate::peer::{CandidateFields, IceServer, PeerConfig, PeerEvent, PeerSession};
+use crate::session::{Output, PeerCommand, Session};
+
+/// A connection event tagged with its peer and connection generation (events of a replaced
+/// connection are ignored).
+#[derive(Debug)]
+pub(crate) struct Tagged {
+    peer_id: String,
+    generation: u64,
+    event: PeerEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signaling {
+    Stable,
+    HaveLocalOffer,
+    HaveRemoteOffer,
+    Closed,
+}
+
+impl Signaling {
+    fn as_str(self) -> &'static str {
+        match self {
+            Signaling::Stable => "stable",
+            Signaling::HaveLocalOffer => "have-local-offer",
+            Signaling::HaveRemoteOffer => "have-remote-offer",
+            Signaling::Closed => "closed",
+        }
+    }
+}
+
+struct QueuedCandidate {
+    id: String,
+    kind: String,
+    fields: CandidateFields,
+}
+
+struct Slot {
+    generation: u64,
+    pc: Arc<PeerSession>,
+    ctx: PeerContext,
+    signaling: Signaling,
+    local_set: bool,
+    remote_set: bool,
+    /// An offer for a restart is pending (extra `restart`s are discarded).
+    has_restart: bool,
+    gathering: bool,
+    gathered: bool,
+    /// Candidates sent to the peer (cumulative, spec §2.8 [Q]).
+    sent: u32,
+    queue: Vec<QueuedCandidate>,
+    /// Remote candidates received since the last restart (`None` before the first).
+    len: Option<u32>,
+    expected: Option<u32>,
+    has_set: bool,
+    processed: u32,
+    channel: Option<String>,
+    channel_open: bool,
+    ice_state: String,
+    closed_emitted: bool,
+}
+
+/// Settings of the peer layer, fixed per `init()`.
+#[derive(Debug, Clone)]
+pub(crate) struct PeerLayerConfig {
+    /// Local UDP addresses to bind.
+    pub udp_addrs: Vec<String>,
+    /// SDP munging settings.
+    pub sdp: SdpSettings,
+}
+
+/// All peer connections of one room session.
+pub(crate) struct PeerSet {
+    slots: HashMap<String, Slot>,
+    tx: mpsc::UnboundedSender<Tagged>,
+    rx: mpsc::UnboundedReceiver<Tagged>,
+    next_generation: u64,
+    ice_servers: Vec<IceServer>,
+    cfg: PeerLayerConfig,
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+fn candidate_type(candidate: &str) -> String {
+    candidate.split(' ').nth(7).unwrap_or_default().to_owned()
+}
+
+fn emit(out: &mut Vec<Output>, ev: Event) {
+    out.push(Output::Emit(ev));
+}
+
+impl PeerSet {
+    pub(crate) fn new(cfg: PeerLayerConfig) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        PeerSet {
+            slots: HashMap::new(),
+            tx,
+            rx,
+            next_generation: 0,
+            ice_servers: Vec::new(),
+            cfg,
+        }
+    }
+
+    /// Sets the ICE servers for connections created from now on.
+    pub(crate) fn set_ice_servers(&mut self, list: Vec<IceServer>) {
+        self.ice_servers = list;
+    }
+
+    /// The next connection event.
+    pub(crate) async fn recv(&mut self) -> Option<Tagged> {
+        self.rx.recv().await
+    }
+
+    /// `(peerId, channel label, open)` of every messaging channel.
+    pub(crate) fn channels(&self) -> Vec<(String, String, bool)> {
+        let mut v: Vec<_> = self
+            .slots
+            .iter()
+            .filter_map(|(id, s)| {
+                s.channel
+                    .as_ref()
+                    .map(|c| (id.clone(), c.clone(), s.channel_open))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Peer ids with a connection.
+    pub(crate) fn peer_ids(&self) -> Vec<String> {
+        let mut v: Vec<_> = self.slots.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// The connection to `peer_id`.
+    pub(crate) fn session(&self, peer_id: &str) -> Option<Arc<PeerSession>> {
+        self.slots.get(peer_id).map(|s| s.pc.clone())
+    }
+
+    /// Whether the connection to `peer_id` is `stable`.
+    pub(crate) fn is_stable(&self, peer_id: &str) -> Option<bool> {
+        self.slots
+            .get(peer_id)
+            .map(|s| s.signaling == Signaling::Stable)
+    }
+
+    /// Closes every connection (leaving the room).
+    pub(crate) async fn close_all(&mut self, out: &mut Vec<Output>) {
+        let ids: Vec<String> = self.slots.keys().cloned().collect();
+        for id in ids {
+            self.close(&id, out).await;
+        }
+    }
+
+    async fn close(&mut self, peer_id: &str, out: &mut Vec<Output>) {
+        let Some(mut slot) = self.slots.remove(peer_id) else {
+            return;
+        };
+        if let Err(e) = slot.pc.close().await {
+            tracing::debug!(peer = peer_id, error = %e, "closing peer connection");
+        }
+        if !slot.closed_emitted {
+            slot.closed_emitted = true;
+            if let Some(label) = slot.channel.take()
+                && slot.channel_open
+            {
+                emit(out, channel_state("closed", peer_id, &label, None));
+            }
+            emit(
+                out,
+                Event::PeerConnectionState {
+                    state: "closed".into(),
+                    peer_id: peer_id.to_owned(),
+                },
+            );
+            emit(
+                out,
+                Event::IceConnectionState {
+                    state: "closed".into(),
+                    peer_id: peer_id.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// Carries out one session command.
+    pub(crate) async fn command(
+        &mut self,
+        s: &mut Session,
+        cmd: PeerCommand,
+        out: &mut Vec<Output>,
+    ) {
+        match cmd {
+            PeerCommand::Create { peer_id } => {
+                self.create(s, &peer_id, out).await;
+            }
+            PeerCommand::Offer {
+                peer_id,
+                ice_restart,
+                for_restart,
+            } => {
+                if !self.slots.contains_key(&peer_id) {
+                    self.create(s, &peer_id, out).await;
+                }
+                if let Some(slot) = self.slots.get_mut(&peer_id)
+                    && for_restart
+                {
+                    if slot.has_restart {
+                        return;
+                    }
+                    slot.has_restart = true;
+                }
+                self.offer(s, &peer_id, ice_restart, out).await;
+            }
+            PeerCommand::RemoteOffer { peer_id, sdp } => {
+                self.remote_description(s, &peer_id, true, sdp, out).await;
+            }
+            PeerCommand::RemoteAnswer { peer_id, sdp } => {
+                self.remote_description(s, &peer_id, false, sdp, out).await;
+            }
+            PeerCommand::RemoteCandidate {
+                peer_id,
+                label,
+                id,
+                candidate,
+            } => {
+                self.remote_candidate(&peer_id, label, id, candidate, out)
+                    .await;
+            }
+            PeerCommand::RemoteEndOfCandidates { peer_id, expected } => {
+                let Some(slot) = self.slots.get_mut(&peer_id) else {
+                    return;
+                };
+                if slot.signaling == Signaling::Closed {
+                    return;
+                }
+                slot.expected = Some(expected);
+                end_of_candidates_check(&peer_id, slot, out);
+            }
+            PeerCommand::ResetCandidates { peer_id } => {
+                if let Some(slot) = self.slots.get_mut(&peer_id) {
+                    slot.len = Some(0);
+                }
+            }
+            PeerCommand::Close { peer_id } => self.close(&peer_id, out).await,
+        }
+    }
+
+    async fn create(&mut self, s: &Session, peer_id: &str, out: &mut Vec<Output>) {
+        if self.slots.contains_key(peer_id) {
+            return;
+        }
+        let Some(own) = s.self_id() else { return };
+        let mut config = PeerConfig::new(own, peer_id);
+        config.ice_servers = self.ice_servers.clone();
+        config.udp_addrs = self.cfg.udp_addrs.clone();
+        let (pc, mut rx) = match PeerSession::new(config).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(peer = peer_id, error = %e, "creating the peer connection failed");
+                emit(
+                    out,
+                    Event::HandshakeProgress {
+                        state: HandshakeProgress::Error,
+                        peer_id: peer_id.to_owned(),
+                        error: Some(e.to_string()),
+                    },
+                );
+                return;
+            }
+        };
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        let tx = self.tx.clone();
+        let id = peer_id.to_owned();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                let tagged = Tagged {
+                    peer_id: id.clone(),
+                    generation,
+                    event,
+                };
+                if tx.send(tagged).is_err() {
+                    break;
+                }
+            }
+        });
+        let info = s.peer_info(peer_id);
+        let mut ctx = PeerContext::new(
+            peer_id,
+            info.map_or("other".to_owned(), |i| i.agent.name.clone()),
+        );
+        ctx.enable_ice_trickle = info.is_none_or(|i| i.config.enable_ice_trickle);
+        self.slots.insert(
+            peer_id.to_owned(),
+            Slot {
+                generation,
+                pc: Arc::new(pc),
+                ctx,
+                signaling: Signaling::Stable,
+                local_set: false,
+                remote_set: false,
+                has_restart: false,
+                gathering: false,
+                gathered: false,
+                sent: 0,
+                queue: Vec::new(),
+                len: None,
+                expected: None,
+                has_set: false,
+                processed: 0,
+                channel: None,
+                channel_open: false,
+                ice_state: "new".into(),
+                closed_emitted: false,
+            },
+        );
+    }
+
+    fn settings(&self, s: &Session) -> SdpSettings {
+        let mut st = self.cfg.sdp.clone();
+        st.enable_ice_trickle = s.config().enable_ice_trickle;
+        st.has_mcu = s.has_mcu();
+        st
+    }
+
+    fn handshake_error(peer_id: &str, error: String, out: &mut Vec<Output>) {
+        tracing::debug!(peer = peer_id, %error, "handshake error");
+        emit(
+            out,
+            Event::HandshakeProgress {
+                state: HandshakeProgress::Error,
+                peer_id: peer_id.to_owned(),
+                error: Some(error),
+            },
+        );
+    }
+
+    fn set_signaling(peer_id: &str, slot: &mut Slot, state: Signaling, out: &mut Vec<Output>) {
+        if slot.signaling != state {
+            slot.signaling = state;
+            emit(
+                out,
+                Event::PeerConnectionState {
+                    state: state.as_str().into(),
+                    peer_id: peer_id.to_owned(),
+                },
+            );
+        }
+    }
+
+    async fn offer(&mut self, s: &mut Session, peer_id: &str, ice: bool, out: &mut Vec<Output>) {
+        let settings = self.settings(s);
+        let want_channel = s.config().enable_data_channel
+            && s.peer_info(peer_id)
+                .is_none_or(|i| i.config.enable_data_channel);
+        let remote_restart = s
+            .peer_info(peer_id)
+            .is_some_and(|i| i.config.enable_ice_restart);
+        let ice = ice && remote_restart && s.config().enable_ice_restart;
+        let Some(slot) = self.slots.get_mut(peer_id) else {
+            return;
+        };
+        if slot.signaling != Signaling::Stable {
+            tracing::debug!(peer = peer_id, "offer dropped: not stable");
+            return;
+        }
+        let pc = slot.pc.clone();
+        if want_channel && !pc.has_channel() {
+            if let Err(e) = pc.ensure_channel().await {
+                return Self::handshake_error(peer_id, e.to_string(), out);
+            }
+            slot.channel = Some(pc.offer_label().to_owned());
+        }
+        let sdp = match pc.offer_sdp(ice).await {
+            Ok(sdp) => sdp,
+            Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
+        };
+        let munged = match skylink_sdp::local(&sdp, SdpType::Offer, &settings, &mut slot.ctx) {
+            Ok(m) => m,
+            Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
+        };
+        if let Err(e) = pc.set_local(true, munged.clone()).await {
+            return Self::handshake_error(peer_id, e.to_string(), out);
+        }
+        slot.local_set = true;
+        slot.remote_set = false;
+        Self::set_signaling(peer_id, slot, Signaling::HaveLocalOffer, out);
+        emit(
+            out,
+            Event::HandshakeProgress {
+                state: HandshakeProgress::Offer,
+                peer_id: peer_id.to_owned(),
+                error: None,
+            },
+        );
+        if !s.config().enable_ice_trickle && !slot.gathered {
+            return; // sent when gathering completes (§2.7)
+        }
+        let rendered =
+            skylink_sdp::output(&munged, SdpType::Offer, &settings, &slot.ctx).unwrap_or(munged);
+        out.extend(s.description(peer_id, true, rendered, Instant::now()));
+    }
+
+    async fn remote_description(
+        &mut self,
+        s: &mut Session,
+        peer_id: &str,
+        is_offer: bool,
+        sdp: String,
+        out: &mut Vec<Output>,
+    ) {
+        let settings = self.settings(s);
+        let Some(slot) = self.slots.get_mut(peer_id) else {
+            return;
+        };
+        let ty = if is_offer {
+            SdpType::Offer
+        } else {
+            SdpType::Answer
+        };
+        let munged = match skylink_sdp::remote(&sdp, ty, &settings, &mut slot.ctx) {
+            Ok(m) => m,
+            Err(e) => return Self::handshake_error(peer_id, format!("bad remote SDP: {e}"), out),
+        };
+        let expected = if is_offer {
+            Signaling::Stable
+        } else {
+            Signaling::HaveLocalOffer
+        };
+        if slot.signaling != expected {
+            tracing::debug!(
+                peer = peer_id,
+                state = slot.signaling.as_str(),
+                is_offer,
+                "remote description dropped in this signaling state"
+            );
+            return;
+        }
+        let pc = slot.pc.clone();
+        if let Err(e) = pc.set_remote(is_offer, munged).await {
+            return Self::handshake_error(peer_id, e.to_string(), out);
+        }
+        slot.remote_set = true;
+        Self::set_signaling(
+            peer_id,
+            slot,
+            if is_offer {
+                Signaling::HaveRemoteOffer
+            } else {
+                Signaling::Stable
+            },
+            out,
+        );
+        emit(
+            out,
+            Event::HandshakeProgress {
+                state: if is_offer {
+                    HandshakeProgress::Offer
+                } else {
+                    HandshakeProgress::Answer
+                },
+                peer_id: peer_id.to_owned(),
+                error: None,
+            },
+        );
+        if !is_offer {
+            slot.has_restart = false;
+            flush_queue(peer_id, slot, out).await;
+            return;
+        }
+        // Answer it (§2.6).
+        let answer = match pc.answer_sdp().await {
+            Ok(a) => a,
+            Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
+        };
+        let munged = match skylink_sdp::local(&answer, SdpType::Answer, &settings, &mut slot.ctx) {
+            Ok(m) => m,
+            Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
+        };
+        if let Err(e) = pc.set_local(false, munged.clone()).await {
+            return Self::handshake_error(peer_id, e.to_string(), out);
+        }
+        slot.local_set = true;
+        Self::set_signaling(peer_id, slot, Signaling::Stable, out);
+        emit(
+            out,
+            Event::HandshakeProgress {
+                state: HandshakeProgress::Answer,
+                peer_id: peer_id.to_owned(),
+                error: None,
+            },
+        );
+        flush_queue(peer_id, slot, out).await;
+        if !s.config().enable_ice_trickle && !slot.gathered {
+            return;
+        }
+        let rendered =
+            skylink_sdp::output(&munged, SdpType::Answer, &settings, &slot.ctx).unwrap_or(munged);
+        out.extend(s.description(peer_id, false, rendered, Instant::now()));
+    }
+
+    async fn remote_candidate(
+        &mut self,
+        peer_id: &str,
+        label: Option<u32>,
+        id: Option<String>,
+        candidate: Option<String>,
+        out: &mut Vec<Output>,
+    ) {
+        let candidate = candidate.unwrap_or_default();
+        let fields = CandidateFields {
+            label: label.unwrap_or(0),
+            id: id.unwrap_or_default(),
+            candidate,
+        };
+        let can_id = format!("can-{}", now_ms());
+        let kind = candidate_type(&fields.candidate);
+        let info = CandidateInfo {
+            candidate: fields.candidate.clone(),
+            sdp_mid: fields.id.clone(),
+            sdp_mline_index: fields.label,
+        };
+        let state = |st: &str, error: Option<String>| Event::CandidateProcessingState {
+            state: st.into(),
+            peer_id: peer_id.to_owned(),
+            candidate_id: can_id.clone(),
+            candidate_type: kind.clone(),
+            candidate: info.clone(),
+            error,
+        };
+        let Some(slot) = self.slots.get_mut(peer_id) else {
+            emit(out, state("received", None));
+            emit(
+                out,
+                state(
+                    "dropped",
+                    Some("Failed processing ICE candidate as Peer connection does not exists or is closed.".into()),
+                ),
+            );
+            return;
+        };
+        slot.len = Some(slot.len.unwrap_or(0) + 1);
+        slot.has_set = false;
+        emit(out, state("received", None));
+        if slot.signaling == Signaling::Closed {
+            emit(
+                out,
+                state(
+                    "dropped",
+                    Some("Failed processing ICE candidate as Peer connection does not exists or is closed.".into()),
+                ),
+            );
+            end_of_candidates_check(peer_id, slot, out);
+            return;
+        }
+        if slot.local_set && slot.remote_set {
+            add_candidate(peer_id, slot, can_id.clone(), kind.clone(), fields, out).await;
+        } else {
+            emit(out, state("buffered", None));
+            slot.queue.push(QueuedCandidate {
+                id: can_id.clone(),
+                kind: kind.clone(),
+                fields,
+            });
+        }
+        end_of_candidates_check(peer_id, slot, out);
+    }
+
+    /// Handles one connection event.
+    pub(crate) async fn event(&mut self, s: &mut Session, t: Tagged, out: &mut Vec<Output>) {
+        let peer_id = t.peer_id.as_str();
+        let trickle = s.config().enable_ice_trickle;
+        let settings = self.settings(s);
+        let Some(slot) = self.slots.get_mut(peer_id) else {
+            return;
+        };
+        if slot.generation != t.generation {
+            return;
+        }
+        match t.event {
+            PeerEvent::LocalCandidate(c) => {
+                if !slot.gathering {
+                    slot.gathering = true;
+                    slot.gathered = false;
+                    emit(
+                        out,
+                        Event::CandidateGenerationState {
+                            state: "gathering".into(),
+                            peer_id: peer_id.to_owned(),
+                        },
+                    );
+                }
+                slot.sent += 1;
+                if trickle {
+                    out.extend(s.candidate(peer_id, c.label, c.id, c.candidate, Instant::now()));
+                }
+            }
+            PeerEvent::EndOfCandidates => {
+                if slot.gathered {
+                    return;
+                }
+                slot.gathering = false;
+                slot.gathered = true;
+                emit(
+                    out,
+                    Event::CandidateGenerationState {
+                        state: "completed".into(),
+                        peer_id: peer_id.to_owned(),
+                    },
+                );
+                if trickle {
+                    out.extend(s.end_of_candidates(peer_id, slot.sent, Instant::now()));
+                } else if let Some(sdp) = slot.pc.local_sdp().await {
+                    let is_offer = slot.signaling == Signaling::HaveLocalOffer;
+                    let ty = if is_offer {
+                        SdpType::Offer
+                    } else {
+                        SdpType::Answer
+                    };
+                    let rendered =
+                        skylink_sdp::output(&sdp, ty, &settings, &slot.ctx).unwrap_or(sdp);
+                    out.extend(s.description(peer_id, is_offer, rendered, Instant::now()));
+                }
+            }
+            PeerEvent::GatheringState(state) => emit(
+                out,
+                Event::CandidateGenerationState {
+                    state,
+                    peer_id: peer_id.to_owned(),
+                },
+            ),
+            PeerEvent::SignalingState(state) => {
+                // The engine reports signaling states from its own bookkeeping (synchronously
+                // with the description calls); the driver's copy only matters for logs.
+                tracing::trace!(peer = peer_id, %state, "native signaling state");
+            }
+            PeerEvent::IceConnectionState(state) => {
+                if state == slot.ice_state {
+                    return;
+                }
+                slot.ice_state = state.clone();
+                let failed = state == "failed";
+                emit(
+                    out,
+                    Event::IceConnectionState {
+                        state,
+                        peer_id: peer_id.to_owned(),
+                    },
+                );
+                if failed && trickle {
+                    emit(
+                        out,
+                        Event::IceConnectionState {
+                            state: "trickleFailed".into(),
+                            peer_id: peer_id.to_owned(),
+                        },
+                    );
+                }
+            }
+            PeerEvent::ConnectionState(state) => {
+                tracing::debug!(peer = peer_id, ?state, "peer connection state");
+            }
+            PeerEvent::ChannelOpen { label } => {
+                slot.channel = Some(label.clone());
+                slot.channel_open = true;
+                emit(out, channel_state("open", peer_id, &label, None));
+            }
+            PeerEvent::ChannelClosed { label } => {
+                if slot.channel.as_deref() == Some(label.as_str()) {
+                    let was_open = slot.channel_open;
+                    slot.channel_open = false;
+                    if was_open {
+                        emit(out, channel_state("closed", peer_id, &label, None));
+                    }
+                }
+            }
+            PeerEvent::Text { label, text } => {
+                incoming_text(s, peer_id, &label, &text, out);
+            }
+            PeerEvent::Binary { label, data } => {
+                tracing::debug!(
+                    peer = peer_id,
+                    %label,
+                    bytes = data.len(),
+                    "binary data-channel frame ignored (no transfer in progress)"
+                );
+            }
+        }
+    }
+
+    /// `sendP2PMessage` (data-transfer.md §4): one `MESSAGE` per target on its messaging
+    /// channel. Returns the peers it was sent to.
+    pub(crate) async fn send_p2p(
+        &mut self,
+        own: &str,
+        data: &Value,
+        targets: &[String],
+        is_private: bool,
+        out: &mut Vec<Output>,
+    ) -> Result<Vec<String>, RoomError> {
+        let mut sent = Vec::new();
+        for t in targets {
+            let Some(slot) = self.slots.get(t) else {
+                tracing::debug!(peer = %t, "P2P message: no connection to that peer; skipped");
+                continue;
+            };
+            let Some(label) = slot.channel.clone() else {
+                tracing::debug!(peer = %t, "P2P message: no messaging channel; skipped");
+                continue;
+            };
+            if !slot.channel_open {
+                let err = "Datachannel connection is not opened".to_owned();
+                emit(
+                    out,
+                    Event::DataChannelState {
+                        state: "sendMessageError".into(),
+                        peer_id: t.clone(),
+                        error: Some(err.clone()),
+                        channel_name: label,
+                        channel_type: "messaging".into(),
+                        message_type: Some("message".into()),
+                    },
+                );
+                return Err(RoomError::Peer(format!("{err} (peer {t})")));
+            }
+            let msg = P2pMessage::new(is_private, own, t, data.clone());
+            let text = DtMessage::Message(msg).to_json();
+            if let Err(e) = slot.pc.send_text(&text).await {
+                emit(
+                    out,
+                    Event::DataChannelState {
+                        state: "sendMessageError".into(),
+                        peer_id: t.clone(),
+                        error: Some(e.to_string()),
+                        channel_name: label,
+                        channel_type: "messaging".into(),
+                        message_type: Some("message".into()),
+                    },
+                );
+                return Err(RoomError::Peer(e.to_string()));
+            }
+            sent.push(t.clone());
+        }
+        Ok(sent)
+    }
+}
+
+fn channel_state(state: &str, peer_id: &str, label: &str, error: Option<String>) -> Event {
+    Event::DataChannelState {
+        state: state.into(),
+        peer_id: peer_id.to_owned(),
+        error,
+        channel_name: label.to_owned(),
+        channel_type: "messaging".into(),
+        message_type: None,
+    }
+}
+
+fn incoming_text(s: &Session, peer_id: &str, label: &str, text: &str, out: &mut Vec<Output>) {
+    match classify(Frame::Text(text)) {
+        Ok(Incoming::Message(DtMessage::Message(m))) => {
+            let sender = m.sender.clone().unwrap_or_else(|| peer_id.to_owned());
+            let own = s.self_id().unwrap_or_default().to_owned();
+            emit(
+                out,
+                Event::IncomingMessage {
+                    message: MessageInfo {
+                        content: m.data.unwrap_or(Value::Null),
+                        is_private: m.is_private == Some(true),
+                        target_peer_id: Some(Value::String(own)),
+                        is_data_channel: true,
+                        sender_peer_id: sender.clone(),
+                        list_of_peers: None,
+                    },
+                    peer_info: s.peer_info(&sender).cloned().unwrap_or_default(),
+                    peer_id: sender,
+                    is_self: false,
+                },
+            );
+        }
+        Ok(other) => {
+            tracing::debug!(peer = peer_id, %label, kind = ?std::mem::discriminant(&other), "data-channel frame not handled (file transfer is not wired yet)");
+        }
+        Err(e) => {
+            tracing::debug!(peer = peer_id, %label, error = %e, "undecodable data-channel frame dropped");
+        }
+    }
+}
+
+async fn add_candidate(
+    peer_id: &str,
+    slot: &mut Slot,
+    can_id: String,
+    kind: String,
+    fields: CandidateFields,
+    out: &mut Vec<Output>,
+) {
+    let info = CandidateInfo {
+        candidate: fields.candidate.clone(),
+        sdp_mid: fields.id.clone(),
+        sdp_mline_index: fields.label,
+    };
+    let ev = |st: &str, error: Option<String>| Event::CandidateProcessingState {
+        state: st.into(),
+        peer_id: peer_id.to_owned(),
+        candidate_id: can_id.clone(),
+        candidate_type: kind.clone(),
+        candidate: info.clone(),
+        error,
+    };
+    emit(out, ev("processing", None));
+    match slot.pc.add_remote_candidate(fields).await {
+        Ok(()) => {
+            slot.processed += 1;
+            emit(out, ev("processSuccess", None));
+        }
+        Err(e) => emit(out, ev("processError", Some(e.to_string()))),
+    }
+}
+
+async fn flush_queue(peer_id: &str, slot: &mut Slot, out: &mut Vec<Output>) {
+    for q in std::mem::take(&mut slot.queue) {
+        add_candidate(peer_id, slot, q.id, q.kind, q.fields, out).await;
+    }
+    end_of_candidates_check(peer_id, slot, out);
+}
+
+/// `_signalingEndOfCandidates` (§2.9).
+fn end_of_candidates_check(peer_id: &str, slot: &mut Slot, out: &mut Vec<Output>) {
+    let (Some(len), Some(expected)) = (slot.len, slot.expected) else {
+        return;
+    };
+    if !slot.remote_set || len < expected || !slot.queue.is_empty() || slot.has_set {
+        return;
+    }
+    slot.has_set = true;
+    emit(
+        out,
+        Event::CandidatesGathered {
+            peer_id: peer_id.to_owned(),
+            length: CandidatesLength {
+                expected,
+                received: len,
+                processed: slot.processed,
+            },
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate_type;
+
+    #[test]
+    fn candidate_type_is_token_seven() {
+        assert_eq!(
+            candidate_type("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"),
+            "host"
+        );
+        assert_eq!(candidate_type("garbage"), "");
+    }
+}

@@ -1,0 +1,244 @@
+//! Rust ↔ Rust peers through the real server: WebRTC connection, messaging data channel,
+//! P2P messages, refresh/ICE restart, leave, and a full mesh.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use common::{bounded, client, options, start_server, wait_for};
+use serde_json::json;
+use skylink_room::{Client, Event, HandshakeProgress, JoinOptions};
+use tokio::sync::broadcast;
+
+async fn join(c: &Client, room: &str) -> String {
+    bounded("join", c.join_room(Some(room), JoinOptions::default()))
+        .await
+        .expect("joined")
+}
+
+async fn channel_open(rx: &mut broadcast::Receiver<Event>, peer: &str) -> String {
+    let p = peer.to_owned();
+    wait_for(rx, "messaging channel open", move |e| match e {
+        Event::DataChannelState {
+            state,
+            peer_id,
+            channel_name,
+            channel_type,
+            ..
+        } if state == "open" && *peer_id == p && channel_type == "messaging" => {
+            Some(channel_name.clone())
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_rust_peers_connect_and_talk_over_the_data_channel() {
+    let addr = start_server(None).await;
+    let (a, mut a_rx) = client(options(addr, "app"));
+    let (b, mut b_rx) = client(options(addr, "app"));
+    let a_id = join(&a, "p2p").await;
+    let t0 = Instant::now();
+    let b_id = join(&b, "p2p").await;
+
+    // B, the newcomer, has the higher tie-breaker: it offers; A answers.
+    let bid = b_id.clone();
+    wait_for(&mut a_rx, "A applies B's offer", move |e| match e {
+        Event::HandshakeProgress {
+            state: HandshakeProgress::Offer,
+            peer_id,
+            ..
+        } if *peer_id == bid => Some(()),
+        _ => None,
+    })
+    .await;
+    let label_a = channel_open(&mut a_rx, &b_id).await;
+    let label_b = channel_open(&mut b_rx, &a_id).await;
+    eprintln!("join→open: {:?}", t0.elapsed());
+    assert_eq!(label_a, format!("{b_id}_{a_id}"), "offerer_answerer label");
+    assert_eq!(label_a, label_b);
+
+    let chans = a.get_peers_datachannels().await.expect("channels");
+    assert_eq!(chans.len(), 1);
+    assert_eq!(chans[0].ready_state, "open");
+
+    // P2P messages both ways, private and broadcast.
+    a.send_p2p_message(json!({"hello": "wörld ✓"}), Some(vec![b_id.clone()]))
+        .await
+        .expect("p2p A→B");
+    let (content, private, dc, sender) = wait_for(&mut b_rx, "P2P at B", |e| match e {
+        Event::IncomingMessage {
+            message,
+            is_self: false,
+            ..
+        } if message.is_data_channel => Some((
+            message.content.clone(),
+            message.is_private,
+            message.is_data_channel,
+            message.sender_peer_id.clone(),
+        )),
+        _ => None,
+    })
+    .await;
+    assert_eq!(content, json!({"hello": "wörld ✓"}));
+    assert!(private && dc);
+    assert_eq!(sender, a_id);
+    b.send_p2p_message(json!("to everyone"), None)
+        .await
+        .expect("p2p B→all");
+    let (content, private) = wait_for(&mut a_rx, "P2P at A", |e| match e {
+        Event::IncomingMessage {
+            message,
+            is_self: false,
+            ..
+        } if message.is_data_channel => Some((message.content.clone(), message.is_private)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(content, json!("to everyone"));
+    assert!(!private);
+    // Own echo.
+    wait_for(&mut b_rx, "own P2P echo", |e| match e {
+        Event::IncomingMessage {
+            message,
+            is_self: true,
+            ..
+        } if message.is_data_channel => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Sending to a peer that does not exist sends nothing and succeeds (the reference skips it).
+    a.send_p2p_message(json!("x"), Some(vec!["nobody".into()]))
+        .await
+        .expect("unknown target is skipped");
+
+    // refreshConnection with an ICE restart from the answerer (A): B re-offers.
+    let r = a
+        .refresh_connection(Some(vec![b_id.clone()]), true)
+        .await
+        .expect("refresh");
+    assert!(r.refresh_errors.is_empty(), "{:?}", r.refresh_errors);
+    assert_eq!(r.refresh_settings.get(&b_id), Some(&true));
+    let bid = b_id.clone();
+    wait_for(&mut a_rx, "A peerRestart(self)", move |e| match e {
+        Event::PeerRestart {
+            peer_id,
+            is_self_initiate_restart: true,
+            is_ice_restart: true,
+            ..
+        } if *peer_id == bid => Some(()),
+        _ => None,
+    })
+    .await;
+    let aid = a_id.clone();
+    wait_for(&mut b_rx, "B peerRestart(remote)", move |e| match e {
+        Event::PeerRestart {
+            peer_id,
+            is_self_initiate_restart: false,
+            is_ice_restart: true,
+            ..
+        } if *peer_id == aid => Some(()),
+        _ => None,
+    })
+    .await;
+    let bid = b_id.clone();
+    wait_for(&mut a_rx, "A answers the restart offer", move |e| match e {
+        Event::HandshakeProgress {
+            state: HandshakeProgress::Answer,
+            peer_id,
+            ..
+        } if *peer_id == bid => Some(()),
+        _ => None,
+    })
+    .await;
+    // The channel still carries messages after the restart.
+    b.send_p2p_message(json!("after restart"), Some(vec![a_id.clone()]))
+        .await
+        .expect("p2p after restart");
+    wait_for(&mut a_rx, "P2P after restart", |e| match e {
+        Event::IncomingMessage {
+            message,
+            is_self: false,
+            ..
+        } if message.content == json!("after restart") => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Leave: B sees A leave, and its connection to A closes.
+    a.leave_room().await.expect("leave");
+    let aid = a_id.clone();
+    wait_for(&mut b_rx, "B sees peerLeft", move |e| match e {
+        Event::PeerLeft { peer_id, .. } if *peer_id == aid => Some(()),
+        _ => None,
+    })
+    .await;
+    let aid = a_id.clone();
+    wait_for(&mut b_rx, "B's connection to A closed", move |e| match e {
+        Event::PeerConnectionState { state, peer_id } if state == "closed" && *peer_id == aid => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        b.get_peers_datachannels()
+            .await
+            .expect("channels")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn six_rust_peers_form_a_full_mesh() {
+    const N: usize = 6;
+    let addr = start_server(None).await;
+    let mut clients = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..N {
+        let (c, rx) = client(options(addr, "app"));
+        let id = join(&c, "mesh").await;
+        clients.push((c, rx));
+        ids.push(id);
+    }
+    // Every peer sees N−1 open messaging channels.
+    for (i, (_, rx)) in clients.iter_mut().enumerate() {
+        let mut open = HashSet::new();
+        while open.len() < N - 1 {
+            let p = wait_for(rx, "mesh channel open", |e| match e {
+                Event::DataChannelState { state, peer_id, .. } if state == "open" => {
+                    Some(peer_id.clone())
+                }
+                _ => None,
+            })
+            .await;
+            assert_ne!(p, ids[i]);
+            open.insert(p);
+        }
+    }
+    // A broadcast P2P message from each peer reaches every other peer.
+    for (i, (c, _)) in clients.iter().enumerate() {
+        c.send_p2p_message(json!({"from": i}), None)
+            .await
+            .expect("broadcast");
+    }
+    for (i, (_, rx)) in clients.iter_mut().enumerate() {
+        let mut from = HashSet::new();
+        while from.len() < N - 1 {
+            let f = wait_for(rx, "mesh message", |e| match e {
+                Event::IncomingMessage {
+                    message,
+                    is_self: false,
+                    ..
+                } if message.is_data_channel => message.content["from"].as_u64(),
+                _ => None,
+            })
+            .await;
+            assert_ne!(f as usize, i);
+            from.insert(f);
+        }
+    }
+}
