@@ -39,6 +39,7 @@ async fn two_rust_peers_connect_and_talk_over_the_data_channel() {
     let addr = start_server(None).await;
     let (a, mut a_rx) = client(options(addr, "app"));
     let (b, mut b_rx) = client(options(addr, "app"));
+    let mut a_candidates = a.subscribe();
     let a_id = join(&a, "p2p").await;
     let t0 = Instant::now();
     let b_id = join(&b, "p2p").await;
@@ -60,6 +61,15 @@ async fn two_rust_peers_connect_and_talk_over_the_data_channel() {
     assert_eq!(label_a, format!("{b_id}_{a_id}"), "offerer_answerer label");
     assert_eq!(label_a, label_b);
 
+    // B's trickled candidates reached A and were all processed.
+    let bid = b_id.clone();
+    let length = wait_for(&mut a_candidates, "candidatesGathered at A", move |e| match e {
+        Event::CandidatesGathered { peer_id, length } if *peer_id == bid => Some(*length),
+        _ => None,
+    })
+    .await;
+    assert!(length.expected >= 1, "{length:?}");
+    assert_eq!(length.received, length.expected);
     let chans = a.get_peers_datachannels().await.expect("channels");
     assert_eq!(chans.len(), 1);
     assert_eq!(chans[0].ready_state, "open");
