@@ -11,7 +11,9 @@ use skylink_room::{Client, Event, InitOptions, JoinOptions};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let server = args.next().unwrap_or_else(|| "http://127.0.0.1:8018".into());
+    let server = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:8018".into());
     let room = args.next().unwrap_or_else(|| "lobby".into());
     let udp = args.next().unwrap_or_else(|| "0.0.0.0:0".into());
     let mut opts = InitOptions::new("interop-key");
@@ -35,7 +37,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Ok(ev) = events.recv().await {
         println!("{ev:?}");
         if let Event::IncomingMessage {
-            message, is_self: false, peer_id, ..
+            message,
+            is_self: false,
+            peer_id,
+            ..
         } = ev
             && message.is_data_channel
         {

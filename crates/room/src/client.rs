@@ -959,6 +959,14 @@ impl Engine {
                         queue.push_front(m);
                     }
                 }
+                Output::Undecodable(error) => {
+                    if let Some(ss) = self.socket_session.clone() {
+                        self.emit(Event::ChannelError {
+                            error: format!("undecodable message dropped: {error}"),
+                            session: ss,
+                        });
+                    }
+                }
                 Output::JoinRejected { reason, info } => {
                     if let Some(r) = self.pending_join.take() {
                         let _ = r.send(Err(RoomError::Rejected { reason, info }));

@@ -127,6 +127,8 @@ pub enum Output {
     },
     /// Work for the peer-connection layer.
     Peer(PeerCommand),
+    /// A signaling message could not be decoded (wrong field types, …); it was dropped.
+    Undecodable(String),
 }
 
 /// A peer-connection action the engine must carry out (the session itself owns no
@@ -426,7 +428,7 @@ impl Session {
             Ok(msg) => self.handle_message(msg, now),
             Err(e) => {
                 tracing::debug!(error = %e, "undecodable signaling message dropped");
-                Vec::new()
+                vec![Output::Undecodable(e.to_string())]
             }
         }
     }

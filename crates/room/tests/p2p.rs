@@ -63,10 +63,14 @@ async fn two_rust_peers_connect_and_talk_over_the_data_channel() {
 
     // B's trickled candidates reached A and were all processed.
     let bid = b_id.clone();
-    let length = wait_for(&mut a_candidates, "candidatesGathered at A", move |e| match e {
-        Event::CandidatesGathered { peer_id, length } if *peer_id == bid => Some(*length),
-        _ => None,
-    })
+    let length = wait_for(
+        &mut a_candidates,
+        "candidatesGathered at A",
+        move |e| match e {
+            Event::CandidatesGathered { peer_id, length } if *peer_id == bid => Some(*length),
+            _ => None,
+        },
+    )
     .await;
     assert!(length.expected >= 1, "{length:?}");
     assert_eq!(length.received, length.expected);
@@ -251,4 +255,37 @@ async fn six_rust_peers_form_a_full_mesh() {
             from.insert(f);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_trickle_peer_sends_complete_descriptions() {
+    let addr = start_server(None).await;
+    let mut no_trickle = options(addr, "app");
+    no_trickle.enable_ice_trickle = false;
+    let (a, mut a_rx) = client(no_trickle);
+    let (b, mut b_rx) = client(options(addr, "app"));
+    let mut b_all = b.subscribe();
+    let a_id = join(&a, "nt").await;
+    let b_id = join(&b, "nt").await;
+    channel_open(&mut a_rx, &b_id).await;
+    channel_open(&mut b_rx, &a_id).await;
+    // A (answerer, non-trickle) sent no candidate messages: B processed none from A.
+    let aid = a_id.clone();
+    // Everything B raised up to the channel opening is buffered in `b_all`: drain it.
+    let mut got_candidate = false;
+    while let Ok(ev) = b_all.try_recv() {
+        if matches!(&ev, Event::CandidateProcessingState { peer_id, .. } if *peer_id == aid) {
+            got_candidate = true;
+        }
+    }
+    assert!(
+        !got_candidate,
+        "a non-trickle peer must not send candidate messages"
+    );
+    a.send_p2p_message(json!("nt"), None).await.expect("p2p");
+    wait_for(&mut b_rx, "P2P from the non-trickle peer", |e| match e {
+        Event::IncomingMessage { message, .. } if message.content == json!("nt") => Some(()),
+        _ => None,
+    })
+    .await;
 }
