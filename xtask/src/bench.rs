@@ -31,9 +31,11 @@ const OURS_NAME: &str = "skylink-rs";
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("signaling") => signaling(root, &args[1..]),
+        Some("join") => join(root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask bench signaling [options]");
+            eprintln!("usage: cargo xtask bench signaling|join [options]");
             eprintln!("{}", SIGNALING_USAGE);
+            eprintln!("{}", JOIN_USAGE);
             bail!("unknown or missing bench")
         }
     }
@@ -1266,6 +1268,120 @@ fn unique_path(dir: &Path, stem: &str) -> PathBuf {
         .map(|n| dir.join(format!("{stem}-{n}.md")))
         .find(|p| !p.exists())
         .unwrap_or(first)
+}
+
+const JOIN_USAGE: &str = "\
+  join: joinRoom → open messaging data channel, two Rust peers (`skylink bench join`) against
+  two skylinkjs 0.6.26 pages in headless Chromium (interop/bench/join-pages.mjs), both through
+  `skylink serve` (release build), and the ratio.
+  options: --iterations N [20 Rust, N/4 (≥ 3) browser]  --no-build";
+
+/// `cargo xtask bench join`.
+fn join(root: &Path, args: &[String]) -> Result<()> {
+    let mut iterations = 20usize;
+    let mut build = true;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--iterations" => {
+                iterations = it
+                    .next()
+                    .context("--iterations needs a value")?
+                    .parse()
+                    .context("--iterations")?;
+            }
+            "--no-build" => build = false,
+            other => bail!("unknown option {other}\n{JOIN_USAGE}"),
+        }
+    }
+    if build {
+        let status = Command::new("cargo")
+            .args(["build", "--release", "-p", "skylink-cli"])
+            .current_dir(root)
+            .status()
+            .context("cargo build")?;
+        if !status.success() {
+            bail!("cargo build --release -p skylink-cli failed");
+        }
+    }
+    let server = ServerProc::start(root, Impl::Ours)?;
+    let out = Command::new(root.join("target/release/skylink"))
+        .args(["bench", "join", "--json", "--server", &server.url])
+        .args(["--iterations", &iterations.to_string()])
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit())
+        .output()
+        .context("skylink bench join")?;
+    drop(server);
+    if !out.status.success() {
+        bail!("skylink bench join failed ({})", out.status);
+    }
+    let rust: Value = serde_json::from_slice(&out.stdout).context("bench join JSON")?;
+    let interop = root.join("interop");
+    if !interop.join("node_modules").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&interop)
+            .status()
+            .context("npm ci")?;
+        if !status.success() {
+            bail!("npm ci failed in interop/");
+        }
+    }
+    let pages = (iterations / 4).max(3);
+    let out = Command::new("node")
+        .arg("bench/join-pages.mjs")
+        .arg(pages.to_string())
+        .current_dir(&interop)
+        .env("SKYLINK_BIN", root.join("target/release/skylink"))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("node bench/join-pages.mjs")?;
+    if !out.status.success() {
+        bail!("bench/join-pages.mjs failed ({})", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    let browser: Value = serde_json::from_str(line).context("join-pages JSON")?;
+    let get = |v: &Value, k: &str, p: &str| f(v, &[k, p]).unwrap_or(f64::NAN);
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "# joinRoom → data channel open ({}; {})\n",
+        utc_date(),
+        cpu_model()
+    );
+    let _ = writeln!(
+        table,
+        "| pair | joins | join→open p50 | join→open p90 | answer→open p50 | answer→open p90 |"
+    );
+    let _ = writeln!(table, "|---|--:|--:|--:|--:|--:|");
+    for (name, v, n) in [
+        ("skylinkjs 0.6.26 ↔ skylinkjs (Chromium)", &browser, pages),
+        ("skylink-rs ↔ skylink-rs", &rust, iterations),
+    ] {
+        let _ = writeln!(
+            table,
+            "| {name} | {n} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
+            get(v, "join_to_open_ms", "p50"),
+            get(v, "join_to_open_ms", "p90"),
+            get(v, "answer_to_open_ms", "p50"),
+            get(v, "answer_to_open_ms", "p90"),
+        );
+    }
+    let ratio = get(&rust, "join_to_open_ms", "p50") / get(&browser, "join_to_open_ms", "p50");
+    let _ = writeln!(
+        table,
+        "\nRust / browser join→open (p50): **{ratio:.2}×** (goal ≤ 0.3×); Rust answer→open p50 {:.1} ms (goal ≤ 20 ms).",
+        get(&rust, "answer_to_open_ms", "p50")
+    );
+    println!("{table}");
+    let dir = root.join("bench/results");
+    std::fs::create_dir_all(&dir)?;
+    let path = unique_path(&dir, &format!("join-{}", utc_date()));
+    std::fs::write(&path, &table)?;
+    println!("written to {}", path.display());
+    Ok(())
 }
 
 /// Today's UTC date as `YYYY-MM-DD` (civil-from-days, H. Hinnant).

@@ -1,6 +1,8 @@
 //! `skylink`: the Skylink command-line tool (server, load generator, and more to come).
 
+mod bench_join;
 mod bench_signaling;
+mod join;
 mod sdp_cmd;
 
 use anyhow::Context as _;
@@ -23,6 +25,9 @@ enum Command {
     /// Benchmarks and load generators.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Join a room as a peer: a chat prompt, or with `--json` a bot driven by JSON lines
+    /// (docs/bot-protocol.md).
+    Join(join::JoinArgs),
     /// SDP tools (the SDP munging of skylinkjs 0.6.26).
     #[command(subcommand)]
     Sdp(SdpCommand),
@@ -55,17 +60,29 @@ struct ServeArgs {
 enum BenchCommand {
     /// Load-test a Skylink signaling server over Engine.IO 3 websockets.
     Signaling(bench_signaling::Args),
+    /// Time joinRoom → open data channel between two Rust peers through a server.
+    Join(bench_join::Args),
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    use tracing_subscriber::prelude::*;
     let cli = Cli::parse();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `skylink join` keeps the SDK's log store (`setDebugMode`/`getLogs` commands). Its level
+    // starts fully open so that RUST_LOG alone decides what reaches stderr until the bot's
+    // `setLogLevel` narrows it.
+    let sdk_logs = matches!(cli.command, Command::Join(_)).then(|| {
+        skylink::logging::set_log_level(skylink::logging::LogLevel::Debug);
+        skylink::logging::layer()
+    });
+    tracing_subscriber::registry()
+        .with(sdk_logs)
+        .with(fmt.with_filter(filter))
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,7 +92,14 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Signaling(args)) => {
             runtime.block_on(bench_signaling::run(args))
         }
+        Command::Bench(BenchCommand::Join(args)) => runtime.block_on(bench_join::run(args)),
         Command::Sdp(SdpCommand::Munge(args)) => sdp_cmd::run(args),
+        Command::Join(args) => {
+            let code = runtime.block_on(join::run(args))?;
+            // The stdin reader may still be blocked in a read: do not wait for it.
+            runtime.shutdown_background();
+            std::process::exit(code)
+        }
     }
 }
 

@@ -59,6 +59,7 @@ enum Command {
     GetPeers(bool, Reply<Result<(), RoomError>>),
     Introduce(String, String, Reply<Result<(), RoomError>>),
     Connections(Reply<Vec<(String, std::sync::Arc<crate::peer::PeerSession>)>>),
+    Status(Option<Vec<String>>, Reply<Value>),
 }
 
 /// One messaging channel, as [`Client::get_peers_datachannels`] lists it.
@@ -331,6 +332,19 @@ impl Client {
     pub async fn introduce_peer(&self, sending: &str, receiving: &str) -> Result<(), RoomError> {
         let (a, b) = (sending.to_owned(), receiving.to_owned());
         self.call(|r| Command::Introduce(a, b, r)).await?
+    }
+
+    /// `getConnectionStatus(targetPeerId)` (spec §3): for each peer (all when `None`)
+    /// `getConnectionStatusStateChange` retrieving → success/error, and the callback payload
+    /// `{listOfPeers, connectionStats: {peerId: stats}, retrievalErrors?: {peerId: error}}`.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only; per-peer failures are in `retrievalErrors`.
+    pub async fn get_connection_status(
+        &self,
+        targets: Option<Vec<String>>,
+    ) -> Result<Value, RoomError> {
+        self.call(|r| Command::Status(targets, r)).await
     }
 
     /// The peer connections of the current room (for stats and diagnostics).
@@ -619,6 +633,10 @@ impl Engine {
                     Err(e) => Err(e),
                 };
                 let _ = reply.send(r);
+            }
+            Command::Status(targets, reply) => {
+                let v = self.connection_status(targets).await;
+                let _ = reply.send(v);
             }
             Command::Connections(reply) => {
                 let list = self
@@ -1038,6 +1056,60 @@ impl Engine {
             is_self: true,
         });
         Ok(())
+    }
+
+    async fn connection_status(&mut self, targets: Option<Vec<String>>) -> Value {
+        let list = match (&targets, self.peers.as_ref()) {
+            (Some(t), _) => t.clone(),
+            (None, Some(p)) => p.peer_ids(),
+            (None, None) => Vec::new(),
+        };
+        if list.is_empty() {
+            return serde_json::json!({
+                "listOfPeers": [],
+                "retrievalErrors": {"self": "There is currently no peer connections to retrieve connection status"},
+                "connectionStats": {},
+            });
+        }
+        let mut stats = serde_json::Map::new();
+        let mut errors = serde_json::Map::new();
+        for peer in &list {
+            self.emit(Event::GetConnectionStatusStateChange {
+                state: 0,
+                peer_id: peer.clone(),
+                stats: None,
+                error: None,
+            });
+            let r = match self.peers.as_mut() {
+                Some(p) => p.connection_status(peer).await,
+                None => Err("The peer connection object does not exists".to_owned()),
+            };
+            match r {
+                Ok(v) => {
+                    self.emit(Event::GetConnectionStatusStateChange {
+                        state: 1,
+                        peer_id: peer.clone(),
+                        stats: Some(v.clone()),
+                        error: None,
+                    });
+                    stats.insert(peer.clone(), v);
+                }
+                Err(e) => {
+                    self.emit(Event::GetConnectionStatusStateChange {
+                        state: -1,
+                        peer_id: peer.clone(),
+                        stats: None,
+                        error: Some(e.clone()),
+                    });
+                    errors.insert(peer.clone(), Value::String(e));
+                }
+            }
+        }
+        let mut out = serde_json::json!({"listOfPeers": list, "connectionStats": stats});
+        if !errors.is_empty() {
+            out["retrievalErrors"] = Value::Object(errors);
+        }
+        out
     }
 
     async fn refresh(&mut self, targets: Option<Vec<String>>, ice_restart: bool) -> RefreshResult {

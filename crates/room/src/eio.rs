@@ -122,6 +122,10 @@ pub fn decode(text: &str) -> Result<EioPacket, EioError> {
     let rest = chars.as_str();
     match kind {
         '0' => {
+            // serde would also read the struct from a JSON array, by position.
+            if !rest.trim_start().starts_with('{') {
+                return Err(EioError::BadHandshake("not a JSON object".into()));
+            }
             let raw: RawHandshake =
                 serde_json::from_str(rest).map_err(|e| EioError::BadHandshake(e.to_string()))?;
             let ms = |v: Option<f64>, d: u64| match v {

@@ -349,6 +349,17 @@ pub enum Event {
         /// Error reason.
         reason: Option<String>,
     },
+    /// `getConnectionStatusStateChange(state, peerId, stats, error)`.
+    GetConnectionStatusStateChange {
+        /// `GET_CONNECTION_STATUS_STATE` value: 0 retrieving, 1 success, −1 error.
+        state: i32,
+        /// Peer id.
+        peer_id: String,
+        /// The §3.4 stats payload (success only).
+        stats: Option<Value>,
+        /// Error text (error only).
+        error: Option<String>,
+    },
     /// `incomingMessage(message, peerId, peerInfo, isSelf)`.
     IncomingMessage {
         /// The message.
@@ -422,6 +433,7 @@ impl Event {
             Event::ServerPeerRestart { .. } => "serverPeerRestart",
             Event::GetPeersStateChange { .. } => "getPeersStateChange",
             Event::IntroduceStateChange { .. } => "introduceStateChange",
+            Event::GetConnectionStatusStateChange { .. } => "getConnectionStatusStateChange",
             Event::IncomingMessage { .. } => "incomingMessage",
             Event::RoomLock { .. } => "roomLock",
             Event::SystemAction { .. } => "systemAction",

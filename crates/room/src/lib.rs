@@ -26,12 +26,14 @@ mod client;
 pub mod eio;
 mod error;
 pub mod event;
+mod event_json;
 pub mod fallback;
 pub mod ice;
 pub mod peer;
 mod peers;
 pub mod session;
 mod socket;
+pub mod stats;
 
 pub use api::{Credentials, InitOptions, ReadyStateError};
 pub use client::{Client, EVENT_CAPACITY, JoinOptions, RoomPeer};

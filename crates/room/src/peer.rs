@@ -76,7 +76,7 @@
 //!      Set via `SettingEngineBuilder::with_prflx_acceptance_min_wait(Some(Duration::ZERO))`
 //!      (`None` there means "default", not "immediate").
 //!   3. *ICE checks are paced at 200 ms* while checking: `SettingEngineBuilder::with_ice_connection_attempts(check_interval, max_binding_requests)`
-//!      (`rtc-0.21.1/src/peer_connection/configuration/setting_engine.rs`). We use 20 ms × 70.
+//!      (`rtc-0.21.1/src/peer_connection/configuration/setting_engine.rs`). We use 5 ms × 280 (RFC 8445 §14.2 allows Ta down to 5 ms; the budget per pair stays ~1.4 s).
 //!   4. `add_ice_candidate` does not wake the driver (only TCP-passive candidates send it an
 //!      event; `set_remote_description` does call `wake_writes`), so a trickled candidate is
 //!      only used at the agent's next deadline; we nudge after adding.
@@ -152,7 +152,7 @@ pub struct PeerConfig {
 }
 
 impl PeerConfig {
-    /// Engine defaults: all interfaces, 20 ms ICE checks, peer-reflexive pairs nominated at
+    /// Engine defaults: all interfaces, 5 ms ICE checks, peer-reflexive pairs nominated at
     /// once, 4 MiB socket buffers, driver nudged every 2 ms during data channel setup.
     pub fn new(local_id: impl Into<String>, remote_id: impl Into<String>) -> Self {
         Self {
@@ -169,16 +169,16 @@ impl PeerConfig {
 }
 
 /// ICE check pacing used by [`PeerConfig::new`] (the `webrtc` default is 200 ms).
-pub const DEFAULT_ICE_CHECK_INTERVAL: Duration = Duration::from_millis(20);
+pub const DEFAULT_ICE_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 /// Socket buffer size requested by [`PeerConfig::new`].
 pub const DEFAULT_UDP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 /// Driver wake period used by [`PeerConfig::new`] while the data channel is being set up.
 pub const DEFAULT_SETUP_NUDGE: Duration = Duration::from_millis(2);
 /// The nudging stops after this long even if the channel never opens.
 const SETUP_NUDGE_BUDGET: Duration = Duration::from_secs(3);
-/// Connectivity checks per candidate pair before giving up; with 20 ms pacing this keeps
+/// Connectivity checks per candidate pair before giving up; with 5 ms pacing this keeps
 /// roughly the `webrtc` default budget (7 × 200 ms).
-const ICE_MAX_BINDING_REQUESTS: u16 = 70;
+const ICE_MAX_BINDING_REQUESTS: u16 = 280;
 
 /// The Skylink `candidate` message fields of one ICE candidate.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -76,6 +76,11 @@ struct Slot {
     channel_open: bool,
     ice_state: String,
     closed_emitted: bool,
+    /// getConnectionStatus baseline (§3.2), created by the first call.
+    stats_baseline: Option<crate::stats::StatsBaseline>,
+    /// Options of our last offer (`sdpConstraints` in the stats), `None` after an answer.
+    last_offer_restart: Option<bool>,
+    gathering_state: String,
 }
 
 /// Settings of the peer layer, fixed per `init()`.
@@ -167,6 +172,34 @@ impl PeerSet {
         self.slots
             .get(peer_id)
             .map(|s| s.signaling == Signaling::Stable)
+    }
+
+    /// One peer's `getConnectionStatus` payload (§3.2–§3.4); the first call fills the
+    /// baseline with a discarded retrieval.
+    pub(crate) async fn connection_status(&mut self, peer_id: &str) -> Result<Value, String> {
+        let Some(slot) = self.slots.get_mut(peer_id) else {
+            return Err("The peer connection object does not exists".into());
+        };
+        let pc = slot.pc.clone();
+        let local = pc.local_sdp().await;
+        let remote = pc.remote_sdp().await;
+        let ctx = stats_context(slot, local, remote);
+        let now = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0)
+        };
+        if slot.stats_baseline.is_none() {
+            let report = pc.stats().await;
+            let (_, baseline) = crate::stats::connection_status(&report, None, now(), &ctx);
+            slot.stats_baseline = Some(baseline);
+        }
+        let report = pc.stats().await;
+        let (payload, baseline) =
+            crate::stats::connection_status(&report, slot.stats_baseline.as_ref(), now(), &ctx);
+        slot.stats_baseline = Some(baseline);
+        Ok(payload)
     }
 
     /// Closes every connection (leaving the room).
@@ -338,6 +371,9 @@ impl PeerSet {
                 channel_open: false,
                 ice_state: "new".into(),
                 closed_emitted: false,
+                stats_baseline: None,
+                last_offer_restart: None,
+                gathering_state: "new".into(),
             },
         );
     }
@@ -410,6 +446,7 @@ impl PeerSet {
         }
         slot.local_set = true;
         slot.remote_set = false;
+        slot.last_offer_restart = Some(ice);
         Self::set_signaling(peer_id, slot, Signaling::HaveLocalOffer, out);
         emit(
             out,
@@ -507,6 +544,7 @@ impl PeerSet {
             return Self::handshake_error(peer_id, e.to_string(), out);
         }
         slot.local_set = true;
+        slot.last_offer_restart = None;
         Self::set_signaling(peer_id, slot, Signaling::Stable, out);
         emit(
             out,
@@ -648,13 +686,16 @@ impl PeerSet {
                     out.extend(s.description(peer_id, is_offer, rendered, Instant::now()));
                 }
             }
-            PeerEvent::GatheringState(state) => emit(
-                out,
-                Event::CandidateGenerationState {
-                    state,
-                    peer_id: peer_id.to_owned(),
-                },
-            ),
+            PeerEvent::GatheringState(state) => {
+                slot.gathering_state = state.clone();
+                emit(
+                    out,
+                    Event::CandidateGenerationState {
+                        state,
+                        peer_id: peer_id.to_owned(),
+                    },
+                );
+            }
             PeerEvent::SignalingState(state) => {
                 // The engine reports signaling states from its own bookkeeping (synchronously
                 // with the description calls); the driver's copy only matters for logs.
@@ -768,6 +809,99 @@ impl PeerSet {
             sent.push(t.clone());
         }
         Ok(sent)
+    }
+}
+
+fn description_info(sdp: Option<String>, ty: &str) -> Option<crate::stats::DescriptionInfo> {
+    sdp.map(|sdp| crate::stats::DescriptionInfo {
+        sdp_type: ty.to_owned(),
+        sdp,
+    })
+}
+
+fn stats_context(
+    slot: &Slot,
+    local: Option<String>,
+    remote: Option<String>,
+) -> crate::stats::StatsContext {
+    use crate::stats::{MediaSdpFacts, SdpConstraints, SdpFingerprint, StatsContext};
+    let local_is_offer = slot.last_offer_restart.is_some();
+    let (lt, rt) = if local_is_offer {
+        ("offer", "answer")
+    } else {
+        ("answer", "offer")
+    };
+    let lp = local
+        .as_deref()
+        .and_then(|t| skylink_sdp::Sdp::parse(t).ok());
+    let rp = remote
+        .as_deref()
+        .and_then(|t| skylink_sdp::Sdp::parse(t).ok());
+    let fp = |p: &Option<skylink_sdp::Sdp>| {
+        p.as_ref()
+            .map(|s| {
+                let f = skylink_sdp::parse::fingerprint(s);
+                SdpFingerprint {
+                    fingerprint: f.fingerprint,
+                    fingerprint_algorithm: f.fingerprint_algorithm,
+                }
+            })
+            .unwrap_or_default()
+    };
+    let cands = |p: &Option<skylink_sdp::Sdp>| {
+        p.as_ref()
+            .and_then(|s| serde_json::to_value(skylink_sdp::parse::candidates(s)).ok())
+    };
+    let codec = |p: &Option<skylink_sdp::Sdp>, kind: &str| {
+        p.as_ref()
+            .and_then(|s| serde_json::to_value(skylink_sdp::parse::selected_codec(s, kind)).ok())
+    };
+    let ssrc = |p: &Option<skylink_sdp::Sdp>, audio: bool| {
+        p.as_ref()
+            .map(|s| {
+                let m = skylink_sdp::parse::media_ssrc(s);
+                if audio { m.audio } else { m.video }
+            })
+            .unwrap_or(0)
+    };
+    StatsContext {
+        ice_connection_state: Some(slot.ice_state.clone()),
+        ice_gathering_state: Some(slot.gathering_state.clone()),
+        signaling_state: Some(slot.signaling.as_str().to_owned()),
+        local_description: description_info(local.clone(), lt),
+        remote_description: description_info(remote.clone(), rt),
+        candidates_sending: cands(&lp),
+        candidates_receiving: cands(&rp),
+        main_channel_label: slot.channel.clone(),
+        sdp_constraints: match slot.last_offer_restart {
+            Some(ice) => SdpConstraints::Offer(serde_json::json!({
+                "offerToReceiveAudio": false,
+                "offerToReceiveVideo": false,
+                "iceRestart": ice,
+                "voiceActivityDetection": true,
+            })),
+            None if slot.local_set => SdpConstraints::AfterAnswer,
+            None => SdpConstraints::Unknown,
+        },
+        audio_sending: MediaSdpFacts {
+            codec: codec(&rp, "audio"),
+            ssrc: ssrc(&lp, true),
+        },
+        audio_receiving: MediaSdpFacts {
+            codec: codec(&lp, "audio"),
+            ssrc: ssrc(&rp, true),
+        },
+        video_sending: MediaSdpFacts {
+            codec: codec(&rp, "video"),
+            ssrc: ssrc(&lp, false),
+        },
+        video_receiving: MediaSdpFacts {
+            codec: codec(&lp, "video"),
+            ssrc: ssrc(&rp, false),
+        },
+        local_fingerprint: fp(&lp),
+        remote_fingerprint: fp(&rp),
+        ..StatsContext::default()
     }
 }
 

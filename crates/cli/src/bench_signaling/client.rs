@@ -918,11 +918,11 @@ mod tests {
         };
         assert_eq!(
             socket_addr(&target, "127.0.0.1", Some(9001)),
-            "127.0.0.1:9001".parse().unwrap()
+            "127.0.0.1:9001".parse::<std::net::SocketAddr>().unwrap()
         );
         assert_eq!(
             socket_addr(&target, "localhost", Some(9002)),
-            "127.0.0.1:9002".parse().unwrap()
+            "127.0.0.1:9002".parse::<std::net::SocketAddr>().unwrap()
         );
         assert_eq!(
             socket_addr(&target, "signaling.example.com", Some(80)),

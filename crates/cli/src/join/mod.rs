@@ -1,0 +1,440 @@
+//! `skylink join`: a Skylink peer on the command line, for people (chat mode) and for other
+//! programs (`--json`, the bot protocol of `docs/bot-protocol.md`).
+//!
+//! Three tasks: a stdin reader (lines), the executor (the initial join, then every command in
+//! order, one at a time, so commands sent before the join completes wait for it), and the
+//! writer loop here, which owns stdout. The writer prints events as they arrive; before
+//! printing a reply it first prints every event already raised, so a reply comes after the
+//! events its command caused; the executor starts the next command only once that reply is
+//! written, so the next command's events come after it.
+
+/// The chat commands, as a literal (shared by `--help` and `/help`).
+macro_rules! chat_help {
+    () => {
+        "Chat mode (without --json), one line at a time on stdin:
+  <text>               send <text> to everyone (public sendMessage)
+  /msg <peerId> <text> send <text> to one peer only (private sendMessage)
+  /lock, /unlock       lock or unlock the room
+  /peers               list the peers in the room
+  /user <json>         set your user data (text that is not JSON is sent as a string)
+  /quit                leave the room and exit (so does end of input)
+  /help                show this list"
+    };
+}
+
+mod chat;
+mod commands;
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+use skylink_room::{Client, Event, InitOptions};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use commands::{Ctx, Request};
+
+/// Exit status when the first join fails.
+pub const EXIT_JOIN_FAILED: i32 = 1;
+/// Exit status when stdout is gone or the engine stopped.
+pub const EXIT_IO: i32 = 3;
+
+/// `skylink join` arguments.
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct JoinArgs {
+    /// Room to join.
+    #[arg(long)]
+    pub room: String,
+    /// The roomServer URL (`http://host:port`, `//host:port` or `host:port`); default: a
+    /// local `skylink serve` (http://127.0.0.1:8018). `https://` is accepted but TLS is not
+    /// supported by the client yet.
+    #[arg(long, env = "SKYLINK_SERVER")]
+    pub server: Option<String>,
+    /// The App Key (a server without configuration accepts any).
+    #[arg(long, env = "SKYLINK_APP_KEY", default_value = "skylink-cli")]
+    pub app_key: String,
+    /// Custom user data announced to the room, as JSON (`'{"name":"bot"}'`, `'"text"'`).
+    #[arg(long, value_parser = parse_json)]
+    pub user_data: Option<Value>,
+    /// Bot mode: one JSON event per line on stdout, JSON commands on stdin
+    /// (docs/bot-protocol.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Local UDP address(es) for the peer connections (repeatable). `0.0.0.0:0` binds every
+    /// non-loopback interface; `127.0.0.1:0` keeps media on loopback.
+    #[arg(long = "udp", default_value = "0.0.0.0:0")]
+    pub udp: Vec<String>,
+}
+
+/// `--help` epilogue: the chat commands and a summary of the bot protocol.
+const AFTER_HELP: &str = concat!(
+    chat_help!(),
+    "\n\n",
+    "JSON mode (--json): stdout carries only JSON lines, each an event\n",
+    "({\"event\":\"peerJoined\",…}) or a reply ({\"reply\":\"sendMessage\",\"id\":1,\"ok\":true,…});\n",
+    "stdin takes one command per line ({\"cmd\":\"sendMessage\",\"id\":1,\"message\":\"hi\"}).\n",
+    "Commands: joinRoom leaveRoom sendMessage setUserData getUserData getPeerInfo\n",
+    "getPeersInRoom lockRoom unlockRoom sendP2PMessage getPeersDatachannels\n",
+    "getPeerCustomSettings refreshConnection getConnectionStatus getPeers introducePeer\n",
+    "setLogLevel setDebugMode getLogs clearAllLogs printAllLogs.\n",
+    "The first line is our own peerJoined.\n",
+    "Exit status: 0 after leaveRoom or end of input, 1 when the first join fails,\n",
+    "3 when stdout is closed or the engine stopped. Logs go to stderr (RUST_LOG)."
+);
+
+fn parse_json(s: &str) -> Result<Value, String> {
+    serde_json::from_str(s).map_err(|e| format!("not JSON ({e}); quote strings: '\"text\"'"))
+}
+
+/// The `init()` options for `--server`, `--app-key` and `--room`.
+fn init_options(args: &JoinArgs) -> InitOptions {
+    let mut o = InitOptions::new(args.app_key.clone());
+    o.default_room = Some(args.room.clone());
+    let server = match &args.server {
+        Some(s) => s.trim_end_matches('/').to_owned(),
+        None => format!(
+            "//127.0.0.1:{}",
+            skylink_server::Config::default().server.port
+        ),
+    };
+    let (room_server, force_ssl) = if let Some(rest) = server.strip_prefix("https://") {
+        (format!("//{rest}"), true)
+    } else if let Some(rest) = server.strip_prefix("http://") {
+        (format!("//{rest}"), false)
+    } else if server.starts_with("//") {
+        (server, false)
+    } else {
+        (format!("//{server}"), false)
+    };
+    o.room_server = room_server;
+    o.force_ssl = force_ssl;
+    o.udp_addrs = args.udp.clone();
+    o
+}
+
+/// What the executor tells the writer.
+enum Exec {
+    /// A finished command's reply (JSON mode: the line; chat mode: formatted), and who
+    /// waits until it is written (the next command runs only then).
+    Reply(Value, oneshot::Sender<()>),
+    /// Text for the user (chat mode only).
+    Say(String),
+    /// Print what is pending and exit with this status.
+    Exit(i32),
+}
+
+/// Runs `skylink join` until `leaveRoom`, end of stdin or a fatal error; returns the exit
+/// status.
+///
+/// # Errors
+/// Only when stdout cannot be written at start-up.
+pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
+    let opts = init_options(&args);
+    tracing::info!(room = %args.room, server = %opts.room_server, json = args.json, "joining");
+    let client = Client::new(opts);
+    // Subscribed before anything happens: no event is missed.
+    let events = client.subscribe();
+    let ctx = Ctx {
+        client,
+        default_room: args.room.clone(),
+        room: args.room.clone(),
+        user_data: args
+            .user_data
+            .clone()
+            .unwrap_or_else(|| Value::String(String::new())),
+    };
+    // The writer's own handle keeps the engine (and its event channel) alive until the
+    // writer has printed everything, even after the executor is done with its handle.
+    let _engine = ctx.client.clone();
+    let (line_tx, line_rx) = mpsc::unbounded_channel();
+    let (exec_tx, exec_rx) = mpsc::unbounded_channel();
+    tokio::spawn(read_stdin(line_tx));
+    tokio::spawn(execute(ctx, args.user_data, args.json, line_rx, exec_tx));
+    let mut writer = Writer {
+        json: args.json,
+        out: std::io::stdout(),
+        seen_self: !args.json,
+        held: Vec::new(),
+    };
+    writer.flush().context("writing to stdout")?;
+    Ok(write_loop(&mut writer, events, exec_rx).await)
+}
+
+/// One stdin line: its text, or why it has none (not UTF-8).
+type Line = Result<String, String>;
+
+async fn read_stdin(tx: mpsc::UnboundedSender<Line>) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut input = tokio::io::BufReader::new(tokio::io::stdin());
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match input.read_until(b'\n', &mut buf).await {
+            Ok(0) => {
+                tracing::debug!("end of stdin");
+                return;
+            }
+            Ok(_) => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                }
+                let line = String::from_utf8(std::mem::take(&mut buf))
+                    .map_err(|e| format!("the line is not UTF-8: {}", e.utf8_error()));
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading stdin failed; treating it as its end");
+                return;
+            }
+        }
+    }
+}
+
+/// The executor: the first join, then each line's command in order.
+async fn execute(
+    mut ctx: Ctx,
+    user_data: Option<Value>,
+    json_mode: bool,
+    mut lines: mpsc::UnboundedReceiver<Line>,
+    out: mpsc::UnboundedSender<Exec>,
+) {
+    let mut first = serde_json::Map::new();
+    if let Some(d) = user_data {
+        first.insert("options".into(), json!({ "userData": d }));
+    }
+    if let Err(e) = commands::join_room(&mut ctx, &first).await {
+        tracing::error!(room = %ctx.room, error = %e, "joining the room failed");
+        let _ = out.send(Exec::Exit(EXIT_JOIN_FAILED));
+        return;
+    }
+    while let Some(line) = lines.recv().await {
+        let line = match line {
+            Ok(line) => line,
+            Err(error) if json_mode => {
+                send_reply(&out, commands::reject(Value::Null, Value::Null, error)).await;
+                continue;
+            }
+            Err(error) => {
+                let _ = out.send(Exec::Say(format!("! {error}")));
+                continue;
+            }
+        };
+        let req: Request = if json_mode {
+            match commands::parse_line(&line) {
+                Ok(Some(req)) => req,
+                Ok(None) => continue,
+                Err(reply) => {
+                    send_reply(&out, reply).await;
+                    continue;
+                }
+            }
+        } else {
+            match chat::parse(&line) {
+                chat::ChatLine::Skip => continue,
+                chat::ChatLine::Say(text) => {
+                    let _ = out.send(Exec::Say(text));
+                    continue;
+                }
+                chat::ChatLine::Run(req) => req,
+            }
+        };
+        tracing::debug!(cmd = %req.cmd, id = %req.id, "command");
+        let result = commands::dispatch(&mut ctx, &req).await;
+        send_reply(&out, commands::reply(&req, result)).await;
+        if req.cmd == "leaveRoom" {
+            let _ = out.send(Exec::Exit(0));
+            return;
+        }
+    }
+    if let Err(e) = ctx.client.leave_room().await {
+        tracing::warn!(error = %e, "leaving the room at end of input failed");
+    }
+    let _ = out.send(Exec::Exit(0));
+}
+
+/// Hands a reply to the writer and waits until it is written, so that the events of the
+/// next command come after this reply.
+async fn send_reply(out: &mpsc::UnboundedSender<Exec>, reply: Value) {
+    let (done, written) = oneshot::channel();
+    if out.send(Exec::Reply(reply, done)).is_ok() {
+        let _ = written.await;
+    }
+}
+
+/// Owns stdout: JSON lines (bot mode) or readable lines (chat mode).
+struct Writer {
+    json: bool,
+    out: std::io::Stdout,
+    /// Our own `peerJoined` was printed (always true in chat mode).
+    seen_self: bool,
+    /// JSON lines raised before our own `peerJoined`, printed right after it.
+    held: Vec<String>,
+}
+
+impl Writer {
+    fn line(&mut self, text: &str) -> std::io::Result<()> {
+        let mut out = self.out.lock();
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.lock().flush()
+    }
+
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        if !self.json {
+            return match chat::event_line(ev) {
+                Some(text) => self.line(&text),
+                None => Ok(()),
+            };
+        }
+        let text = ev.to_json().to_string();
+        if self.seen_self {
+            return self.line(&text);
+        }
+        if matches!(ev, Event::PeerJoined { is_self: true, .. }) {
+            self.seen_self = true;
+            self.line(&text)?;
+            for held in std::mem::take(&mut self.held) {
+                self.line(&held)?;
+            }
+        } else {
+            self.held.push(text);
+        }
+        Ok(())
+    }
+
+    fn reply(&mut self, reply: &Value) -> std::io::Result<()> {
+        if !self.json {
+            return match chat::reply_text(reply) {
+                Some(text) => self.line(&text),
+                None => Ok(()),
+            };
+        }
+        let text = reply.to_string();
+        if self.seen_self {
+            self.line(&text)
+        } else {
+            self.held.push(text);
+            Ok(())
+        }
+    }
+
+    /// At exit: lines still held (the first join failed) are printed so the caller sees why.
+    fn finish(&mut self) -> std::io::Result<()> {
+        for held in std::mem::take(&mut self.held) {
+            self.line(&held)?;
+        }
+        self.flush()
+    }
+}
+
+/// Prints every event already raised (non-blocking).
+fn drain(writer: &mut Writer, events: &mut broadcast::Receiver<Event>) -> std::io::Result<()> {
+    loop {
+        match events.try_recv() {
+            Ok(ev) => writer.event(&ev)?,
+            Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                tracing::warn!(skipped = n, "stdout too slow: events were dropped");
+            }
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+async fn write_loop(
+    writer: &mut Writer,
+    mut events: broadcast::Receiver<Event>,
+    mut exec: mpsc::UnboundedReceiver<Exec>,
+) -> i32 {
+    let mut engine_alive = true;
+    loop {
+        let step = tokio::select! {
+            biased;
+            ev = events.recv(), if engine_alive => match ev {
+                Ok(ev) => writer.event(&ev),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "stdout too slow: events were dropped");
+                    Ok(())
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    // Not expected while `run` holds a handle; the executor decides the end.
+                    tracing::warn!("the engine's event stream ended");
+                    engine_alive = false;
+                    Ok(())
+                }
+            },
+            msg = exec.recv() => match msg {
+                Some(Exec::Reply(reply, done)) => {
+                    let r = drain(writer, &mut events).and_then(|()| writer.reply(&reply));
+                    let _ = done.send(());
+                    r
+                }
+                Some(Exec::Say(text)) => writer.line(&text),
+                Some(Exec::Exit(code)) => {
+                    return match drain(writer, &mut events).and_then(|()| writer.finish()) {
+                        Ok(()) => code,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "writing stdout failed");
+                            EXIT_IO
+                        }
+                    };
+                }
+                None => {
+                    tracing::error!("the command executor stopped");
+                    return EXIT_IO;
+                }
+            },
+        };
+        if let Err(e) = step {
+            tracing::warn!(error = %e, "stdout is gone; exiting");
+            return EXIT_IO;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(server: Option<&str>) -> JoinArgs {
+        JoinArgs {
+            room: "r".into(),
+            server: server.map(str::to_owned),
+            app_key: "k".into(),
+            user_data: None,
+            json: true,
+            udp: vec!["127.0.0.1:0".into()],
+        }
+    }
+
+    #[test]
+    fn server_urls() {
+        let o = init_options(&args(None));
+        assert_eq!(
+            (o.room_server.as_str(), o.force_ssl),
+            ("//127.0.0.1:8018", false)
+        );
+        assert_eq!(o.room(), "r");
+        let o = init_options(&args(Some("http://10.0.0.1:9000/")));
+        assert_eq!(
+            (o.room_server.as_str(), o.force_ssl),
+            ("//10.0.0.1:9000", false)
+        );
+        let o = init_options(&args(Some("https://example.org")));
+        assert_eq!(
+            (o.room_server.as_str(), o.force_ssl),
+            ("//example.org", true)
+        );
+        let o = init_options(&args(Some("localhost:1")));
+        assert_eq!(
+            (o.room_server.as_str(), o.force_ssl),
+            ("//localhost:1", false)
+        );
+    }
+}

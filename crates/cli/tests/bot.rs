@@ -1,0 +1,468 @@
+//! `skylink join --json` end to end: the real server in-process on loopback, two real bot
+//! processes driven through stdin/stdout (docs/bot-protocol.md).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// Upper bound of every wait.
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn start_server() -> SocketAddr {
+    let mut config = skylink_server::Config::default();
+    config.server.bind = std::net::Ipv4Addr::LOCALHOST.into();
+    config.server.port = 0;
+    let server = skylink_server::Server::bind(config).await.expect("bind");
+    let addr = server.local_addr();
+    tokio::spawn(server.run_until(std::future::pending()));
+    addr
+}
+
+/// One `skylink join --json` process.
+struct Bot {
+    name: &'static str,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Lines<BufReader<ChildStdout>>,
+    /// Lines read but not yet consumed by a wait.
+    backlog: VecDeque<Value>,
+}
+
+impl Bot {
+    fn spawn(name: &'static str, addr: SocketAddr, room: &str, user_data: Option<Value>) -> Bot {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_skylink"));
+        cmd.arg("join")
+            .arg("--json")
+            .arg("--room")
+            .arg(room)
+            .arg("--server")
+            .arg(format!("http://{addr}"))
+            .arg("--app-key")
+            .arg("bot-test")
+            .arg("--udp")
+            .arg("127.0.0.1:0")
+            .env(
+                "RUST_LOG",
+                std::env::var("BOT_TEST_LOG").unwrap_or("warn".into()),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(d) = user_data {
+            cmd.arg("--user-data").arg(d.to_string());
+        }
+        let mut child = cmd.spawn().expect("spawn skylink join");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        Bot {
+            name,
+            child,
+            stdin,
+            lines: BufReader::new(stdout).lines(),
+            backlog: VecDeque::new(),
+        }
+    }
+
+    async fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(line.as_bytes()).await.expect("write");
+        stdin.write_all(b"\n").await.expect("write");
+        stdin.flush().await.expect("flush");
+    }
+
+    async fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).await.expect("write");
+        stdin.flush().await.expect("flush");
+    }
+
+    async fn send(&mut self, cmd: Value) {
+        self.send_raw(&cmd.to_string()).await;
+    }
+
+    /// The next stdout line (bounded), every line must be JSON.
+    async fn read_line(&mut self) -> Value {
+        let line = tokio::time::timeout(WAIT, self.lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("{}: timed out reading stdout", self.name))
+            .expect("read stdout")
+            .unwrap_or_else(|| panic!("{}: stdout ended", self.name));
+        if std::env::var_os("BOT_TEST_TRACE").is_some() {
+            eprintln!("[{}] {line}", self.name);
+        }
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("{}: stdout line is not JSON ({e}): {line}", self.name))
+    }
+
+    /// The first line (in the backlog or read from now on) matching `pred`, bounded.
+    async fn wait(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&pred) {
+            return self.backlog.remove(i).expect("index");
+        }
+        let fut = async {
+            loop {
+                let v = self.read_line().await;
+                if pred(&v) {
+                    return v;
+                }
+                self.backlog.push_back(v);
+            }
+        };
+        match tokio::time::timeout(WAIT, fut).await {
+            Ok(v) => v,
+            Err(_) => panic!(
+                "{}: timed out waiting for {what}; unconsumed: {:?}",
+                self.name, self.backlog
+            ),
+        }
+    }
+
+    async fn event(&mut self, name: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.wait(&format!("event {name}"), |v| v["event"] == name && pred(v))
+            .await
+    }
+
+    async fn reply(&mut self, id: i64) -> Value {
+        self.wait(&format!("reply {id}"), |v| {
+            v.get("reply").is_some() && v["id"] == id
+        })
+        .await
+    }
+
+    /// The process exit status (bounded).
+    async fn exit_code(&mut self) -> Option<i32> {
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{}: did not exit", self.name))
+            .expect("wait")
+            .code()
+    }
+
+    /// Reads stdout to its end (bounded), returning the remaining lines.
+    async fn rest(&mut self) -> Vec<Value> {
+        let mut out: Vec<Value> = self.backlog.drain(..).collect();
+        loop {
+            let next = tokio::time::timeout(WAIT, self.lines.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("{}: stdout did not end", self.name))
+                .expect("read stdout");
+            match next {
+                Some(line) => out.push(serde_json::from_str(&line).expect("JSON line")),
+                None => return out,
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bots_chat_lock_and_leave() {
+    let addr = start_server().await;
+
+    // A: commands written before the join completes (queued, answered after it).
+    let mut a = Bot::spawn("A", addr, "bot-room", Some(json!({"name": "Alice"})));
+    a.send(json!({"cmd": "getPeerInfo", "id": 1})).await;
+    a.send_raw("this is not json").await;
+    a.send_bytes(b"\xff\xfe{}\n").await;
+    a.send(json!({"cmd": "noSuchMethod", "id": 2})).await;
+
+    // The very first line is our own peerJoined.
+    let first = a.read_line().await;
+    assert_eq!(first["event"], "peerJoined", "first line: {first}");
+    assert_eq!(first["isSelf"], true);
+    assert_eq!(first["peerInfo"]["userData"], json!({"name": "Alice"}));
+    assert_eq!(first["peerInfo"]["room"], "bot-room");
+    let a_id = first["peerId"].as_str().expect("peerId").to_owned();
+
+    // Earlier events were held and follow it.
+    a.event("readyStateChange", |v| {
+        v["readyState"] == 2 && v["room"] == "bot-room"
+    })
+    .await;
+    a.event("channelOpen", |_| true).await;
+
+    let r = a.reply(1).await;
+    assert_eq!(r["reply"], "getPeerInfo");
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["userData"], json!({"name": "Alice"}));
+    let r = a
+        .wait("garbage reply", |v| {
+            v.get("reply") == Some(&Value::Null) && v["id"].is_null()
+        })
+        .await;
+    assert_eq!(r["ok"], false);
+    assert!(r["error"].as_str().is_some_and(|e| !e.is_empty()), "{r}");
+    let r = a
+        .wait("not-UTF-8 reply", |v| {
+            v["error"].as_str().is_some_and(|e| e.contains("not UTF-8"))
+        })
+        .await;
+    assert_eq!(r["reply"], Value::Null);
+    assert_eq!(r["ok"], false);
+    let r = a.reply(2).await;
+    assert_eq!(r["reply"], "noSuchMethod");
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("unknown command")),
+        "{r}"
+    );
+
+    // B joins; each sees the other.
+    let mut b = Bot::spawn("B", addr, "bot-room", None);
+    let first = b.read_line().await;
+    assert_eq!(first["event"], "peerJoined", "first line: {first}");
+    assert_eq!(first["isSelf"], true);
+    let b_id = first["peerId"].as_str().expect("peerId").to_owned();
+    assert_ne!(a_id, b_id);
+    let seen = b
+        .event("peerJoined", |v| v["peerId"] == a_id.as_str())
+        .await;
+    assert_eq!(seen["isSelf"], false);
+    assert_eq!(seen["peerInfo"]["userData"], json!({"name": "Alice"}));
+    let seen = a
+        .event("peerJoined", |v| v["peerId"] == b_id.as_str())
+        .await;
+    assert_eq!(seen["isSelf"], false);
+
+    // Public message.
+    a.send(json!({"cmd": "sendMessage", "id": 3, "message": "hello room"}))
+        .await;
+    let r = a.reply(3).await;
+    assert_eq!(r["ok"], true, "{r}");
+    // Our own copy was written before the reply.
+    assert!(
+        a.backlog.iter().any(|v| v["event"] == "incomingMessage"
+            && v["isSelf"] == true
+            && v["message"]["content"] == "hello room"),
+        "own incomingMessage before the reply: {:?}",
+        a.backlog
+    );
+    let m = b
+        .event("incomingMessage", |v| {
+            v["message"]["content"] == "hello room"
+        })
+        .await;
+    assert_eq!(
+        m["message"],
+        json!({"content": "hello room", "isPrivate": false, "targetPeerId": null,
+               "isDataChannel": false, "senderPeerId": a_id})
+    );
+    assert_eq!(m["peerId"], a_id.as_str());
+    assert_eq!(m["isSelf"], false);
+    assert_eq!(m["peerInfo"]["userData"], json!({"name": "Alice"}));
+
+    // Private messages: targetPeerId as a string and as an array.
+    a.send(json!({"cmd": "sendMessage", "id": 4, "message": {"secret": 1}, "targetPeerId": b_id}))
+        .await;
+    assert_eq!(a.reply(4).await["ok"], true);
+    let m = b
+        .event("incomingMessage", |v| {
+            v["message"]["content"] == json!({"secret": 1})
+        })
+        .await;
+    assert_eq!(m["message"]["isPrivate"], true);
+    assert_eq!(m["message"]["targetPeerId"], b_id.as_str());
+    assert_eq!(m["message"]["senderPeerId"], a_id.as_str());
+    a.send(json!({"cmd": "sendMessage", "id": 5, "message": "psst", "targetPeerId": [b_id]}))
+        .await;
+    assert_eq!(a.reply(5).await["ok"], true);
+    let m = b
+        .event("incomingMessage", |v| v["message"]["content"] == "psst")
+        .await;
+    assert_eq!(m["message"]["isPrivate"], true);
+    // A bad targetPeerId is refused.
+    a.send(json!({"cmd": "sendMessage", "id": 6, "message": "x", "targetPeerId": 42}))
+        .await;
+    assert_eq!(a.reply(6).await["ok"], false);
+
+    // setUserData → peerUpdated at the other.
+    b.send(json!({"cmd": "setUserData", "id": 7, "userData": {"name": "Bob"}}))
+        .await;
+    assert_eq!(b.reply(7).await["ok"], true);
+    // (B's offer/answer already raised a peerUpdated with the userInfo it carried.)
+    let u = a
+        .event("peerUpdated", |v| {
+            v["peerId"] == b_id.as_str() && v["peerInfo"]["userData"] == json!({"name": "Bob"})
+        })
+        .await;
+    assert_eq!(u["peerInfo"]["userData"], json!({"name": "Bob"}));
+    assert_eq!(u["isSelf"], false);
+    b.send(json!({"cmd": "getUserData", "id": 8})).await;
+    assert_eq!(b.reply(8).await["result"], json!({"name": "Bob"}));
+    b.send(json!({"cmd": "getUserData", "id": 9, "peerId": a_id}))
+        .await;
+    assert_eq!(b.reply(9).await["result"], json!({"name": "Alice"}));
+
+    // getPeersInRoom.
+    b.send(json!({"cmd": "getPeersInRoom", "id": 10})).await;
+    let r = b.reply(10).await;
+    assert_eq!(r["result"][&b_id]["isSelf"], true, "{r}");
+    assert_eq!(r["result"][&a_id]["isSelf"], false, "{r}");
+    assert_eq!(r["result"][&a_id]["userData"], json!({"name": "Alice"}));
+
+    // lockRoom → roomLock at the other; then unlock.
+    a.send(json!({"cmd": "lockRoom", "id": 11})).await;
+    assert_eq!(a.reply(11).await["ok"], true);
+    assert!(
+        a.backlog
+            .iter()
+            .any(|v| v["event"] == "roomLock" && v["isSelf"] == true && v["isLocked"] == true),
+        "own roomLock before the reply: {:?}",
+        a.backlog
+    );
+    let l = b.event("roomLock", |v| v["isLocked"] == true).await;
+    assert_eq!(l["peerId"], a_id.as_str());
+    assert_eq!(l["isSelf"], false);
+    a.send(json!({"cmd": "unlockRoom", "id": 12})).await;
+    assert_eq!(a.reply(12).await["ok"], true);
+    b.event("roomLock", |v| v["isLocked"] == false).await;
+
+    // B leaves: reply, A sees peerLeft, B exits 0.
+    b.send(json!({"cmd": "leaveRoom", "id": 13})).await;
+    let r = b.reply(13).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["peerId"], b_id.as_str());
+    assert_eq!(r["result"]["previousRoom"], "bot-room");
+    let left = a.event("peerLeft", |v| v["peerId"] == b_id.as_str()).await;
+    assert_eq!(left["isSelf"], false);
+    assert_eq!(b.exit_code().await, Some(0));
+    // Nothing but JSON after the reply.
+    let _ = b.rest().await;
+
+    // Closing A's stdin: it leaves (own peerLeft) and exits 0.
+    drop(a.stdin.take());
+    assert_eq!(a.exit_code().await, Some(0));
+    let rest = a.rest().await;
+    assert!(
+        rest.iter()
+            .any(|v| v["event"] == "peerLeft" && v["isSelf"] == true),
+        "own peerLeft at exit: {rest:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_join_exits_1_with_the_reason() {
+    // A port nothing listens on: the room-API request fails.
+    let unused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let mut bot = Bot::spawn("X", unused, "nowhere", None);
+    assert_eq!(bot.exit_code().await, Some(1));
+    let lines = bot.rest().await;
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["event"] == "readyStateChange" && v["readyState"] == -1),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bots_connect_peer_to_peer() {
+    let addr = start_server().await;
+    let mut a = Bot::spawn("A", addr, "bot-p2p", None);
+    let first = a.read_line().await;
+    let a_id = first["peerId"].as_str().expect("peerId").to_owned();
+    let mut b = Bot::spawn("B", addr, "bot-p2p", None);
+    let first = b.read_line().await;
+    let b_id = first["peerId"].as_str().expect("peerId").to_owned();
+
+    // WebRTC events in the JSON shape of the reference.
+    let (aid, bid) = (a_id.clone(), b_id.clone());
+    let ev = a
+        .event("dataChannelState", |v| {
+            v["state"] == "open" && v["peerId"] == bid.as_str()
+        })
+        .await;
+    assert_eq!(ev["channelType"], "messaging");
+    assert_eq!(ev["channelName"], format!("{b_id}_{a_id}"));
+    b.event("dataChannelState", |v| {
+        v["state"] == "open" && v["peerId"] == aid.as_str()
+    })
+    .await;
+    let bid = b_id.clone();
+    a.event("iceConnectionState", |v| {
+        v["state"] == "connected" && v["peerId"] == bid.as_str()
+    })
+    .await;
+
+    // sendP2PMessage both ways.
+    a.send(json!({"cmd": "sendP2PMessage", "id": 1, "message": {"x": "ü"}, "targetPeerId": b_id}))
+        .await;
+    let r = a.reply(1).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let m = b
+        .event("incomingMessage", |v| v["message"]["isDataChannel"] == true)
+        .await;
+    assert_eq!(m["message"]["content"], json!({"x": "ü"}));
+    assert_eq!(m["message"]["isPrivate"], true);
+    assert_eq!(m["peerId"], a_id.as_str());
+    assert_eq!(m["isSelf"], false);
+
+    // Channels, connection status, custom settings.
+    b.send(json!({"cmd": "getPeersDatachannels", "id": 2}))
+        .await;
+    let r = b.reply(2).await;
+    assert_eq!(r["result"][&a_id]["main"]["readyState"], "open", "{r}");
+    b.send(json!({"cmd": "getConnectionStatus", "id": 3, "targetPeerId": a_id}))
+        .await;
+    let r = b.reply(3).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let stats = &r["result"]["connectionStats"][&a_id];
+    assert!(stats.is_object(), "{r}");
+    b.event("getConnectionStatusStateChange", |v| v["state"] == 1)
+        .await;
+    b.send(json!({"cmd": "getPeerCustomSettings", "id": 4}))
+        .await;
+    let r = b.reply(4).await;
+    assert!(r["result"][&a_id].is_object(), "{r}");
+
+    // refreshConnection with ICE restart: both sides raise peerRestart, messages still flow.
+    a.send(json!({"cmd": "refreshConnection", "id": 5, "targetPeerId": b_id, "iceRestart": true}))
+        .await;
+    let r = a.reply(5).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let aid = a_id.clone();
+    b.event("peerRestart", |v| {
+        v["peerId"] == aid.as_str() && v["isSelfInitiateRestart"] == false
+    })
+    .await;
+    b.send(json!({"cmd": "sendP2PMessage", "id": 6, "message": "after"}))
+        .await;
+    assert_eq!(b.reply(6).await["ok"], true);
+    a.event("incomingMessage", |v| v["message"]["content"] == "after")
+        .await;
+
+    // Logs: store on, then read them back.
+    a.send(json!({"cmd": "setDebugMode", "id": 7, "options": {"storeLogs": true}}))
+        .await;
+    assert_eq!(a.reply(7).await["ok"], true);
+    a.send(json!({"cmd": "setLogLevel", "id": 8, "logLevel": 4}))
+        .await;
+    assert_eq!(a.reply(8).await["ok"], true);
+    a.send(json!({"cmd": "sendMessage", "id": 9, "message": "log me"}))
+        .await;
+    assert_eq!(a.reply(9).await["ok"], true);
+    a.send(json!({"cmd": "getLogs", "id": 10})).await;
+    let r = a.reply(10).await;
+    assert!(r["result"].as_array().is_some_and(|l| !l.is_empty()), "{r}");
+    a.send(json!({"cmd": "setLogLevel", "id": 11, "logLevel": "loud"}))
+        .await;
+    assert_eq!(a.reply(11).await["ok"], false);
+
+    a.send(json!({"cmd": "leaveRoom", "id": 12})).await;
+    assert_eq!(a.reply(12).await["ok"], true);
+    let aid = a_id.clone();
+    b.event("peerLeft", |v| v["peerId"] == aid.as_str()).await;
+    assert_eq!(a.exit_code().await, Some(0));
+    drop(b.stdin.take());
+    assert_eq!(b.exit_code().await, Some(0));
+}

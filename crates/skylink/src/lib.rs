@@ -1,0 +1,391 @@
+//! # skylink
+//!
+//! The public API of skylink-rs, mirroring the Temasys Skylink JavaScript SDK 0.6.26: the
+//! reference's methods in snake_case ([`Skylink::init`], [`Skylink::join_room`],
+//! [`Skylink::send_message`], …), its events as one [`Event`] enum with
+//! [`Skylink::on`] / [`Skylink::once`] / [`Skylink::off`] and an async stream
+//! ([`Skylink::events`]), its constants ([`constants`]) and its logging
+//! (`setLogLevel`, `setDebugMode`, `SkylinkLogs`: [`logging`]).
+//!
+//! This crate is a thin layer over the engine, [`skylink_room::Client`].
+//!
+//! ```no_run
+//! use skylink::{Event, EventName, InitOptions, JoinOptions, Skylink};
+//!
+//! # async fn demo() -> skylink::Result<()> {
+//! let mut options = InitOptions::new("my-app-key");
+//! options.room_server = "//127.0.0.1:8018".into(); // a local `skylink serve`
+//! options.force_ssl = false;
+//! let skylink = Skylink::new(options);
+//!
+//! skylink.on(EventName::PeerJoined, |event| {
+//!     if let Event::PeerJoined { peer_id, peer_info, is_self } = event {
+//!         println!("{peer_id} joined (self: {is_self}) with {}", peer_info.user_data);
+//!     }
+//! });
+//! skylink.on(EventName::IncomingMessage, |event| {
+//!     if let Event::IncomingMessage { message, peer_id, .. } = event {
+//!         println!("{peer_id} says {}", message.content);
+//!     }
+//! });
+//!
+//! let my_id = skylink.join_room(Some("lobby"), JoinOptions::default()).await?;
+//! skylink.send_message("hello everyone".into(), None).await?;
+//! skylink.set_user_data(serde_json::json!({ "name": "Rusty" })).await?;
+//! println!("joined as {my_id}; in the room: {}", skylink.get_peers_in_room().await?.len());
+//! skylink.leave_room().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`Skylink`]'s methods come in groups, each with an example: room (`init`, `join_room`,
+//! `leave_room`, `lock_room`, `unlock_room`), messages and user data (`send_message`,
+//! `set_user_data`, `get_user_data`), peers (`get_peers_in_room`, `get_peer_info`), events
+//! (`on`, `once`, `off`, `events`) and logging (`set_log_level`, `set_debug_mode`, with
+//! [`SkylinkLogs`]; install [`logging::layer()`] in your `tracing` subscriber).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod constants;
+mod error;
+pub mod events;
+pub mod logging;
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde_json::Value;
+
+pub use error::{Error, Result};
+pub use events::{EventName, ListenerId, UnknownEventName};
+pub use logging::{DebugMode, LogLevel, LogRecord, SkylinkLogs};
+pub use skylink_room::event::{AgentInfo, CandidateInfo, CandidatesLength, PeerConfig};
+pub use skylink_room::{
+    Client, Credentials, Event, InitOptions, JoinOptions, MessageInfo, PeerInfo, ReadyStateError,
+    RoomError, RoomPeer, SocketServer, SocketSession,
+};
+
+use events::Registry;
+
+/// A Skylink client: the reference's `Skylink` object (cheap to clone; clones share the
+/// connection, the listeners and the user data).
+///
+/// Create it inside a tokio runtime with [`Skylink::new`]. Its engine and dispatcher tasks
+/// end when the last clone is dropped.
+#[derive(Clone)]
+pub struct Skylink {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    registry: Arc<Registry>,
+    /// The last user data given to `set_user_data` / `join_room` (`""` at first, as in the
+    /// reference).
+    user_data: Mutex<Value>,
+}
+
+impl std::fmt::Debug for Skylink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Skylink").finish_non_exhaustive()
+    }
+}
+
+/// # Room
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink) -> skylink::Result<()> {
+/// use skylink::{JoinOptions, constants::SystemActionReason};
+/// skylink.init().await?; // optional: join_room() does it for its room
+/// match skylink.join_room(Some("room-a"), JoinOptions::default()).await {
+///     Ok(peer_id) => println!("in room-a as {peer_id}"),
+///     Err(e) if e.system_action_reason() == Some(SystemActionReason::RoomLocked) => {
+///         println!("room-a is locked");
+///     }
+///     Err(e) => return Err(e),
+/// }
+/// skylink.lock_room().await?;
+/// skylink.unlock_room().await?;
+/// skylink.leave_room().await?;
+/// # Ok(()) }
+/// ```
+impl Skylink {
+    /// A client with these `init()` options (no I/O yet).
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (it spawns the engine and the event dispatcher).
+    pub fn new(options: InitOptions) -> Skylink {
+        let client = Client::new(options);
+        let registry = Arc::new(Registry::default());
+        // Subscribed before anything can happen, so listeners miss nothing.
+        tokio::spawn(events::run_dispatcher(registry.clone(), client.subscribe()));
+        Skylink {
+            inner: Arc::new(Inner {
+                client,
+                registry,
+                user_data: Mutex::new(Value::String(String::new())),
+            }),
+        }
+    }
+
+    /// The engine handle, for what the facade does not wrap.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// `init()`: the room-API request for the default room, reported with
+    /// `readyStateChange` (`INIT`, `LOADING`, then `COMPLETED` or `ERROR`).
+    ///
+    /// # Errors
+    /// [`Error::ready_state_error`] carries the `{status, content, errorCode}` of `ERROR`.
+    pub async fn init(&self) -> Result<()> {
+        Ok(self.inner.client.init().await?)
+    }
+
+    /// `joinRoom(room, options)`: leaves the current room, if any, then joins `room` (the
+    /// default room when `None`). Resolves with our peer id once in the room.
+    ///
+    /// # Errors
+    /// A failed `init()` ([`Error::ready_state_error`]), socket ([`Error::socket_error`]) or
+    /// a server rejection ([`Error::system_action_reason`]).
+    pub async fn join_room(&self, room: Option<&str>, options: JoinOptions) -> Result<String> {
+        if let Some(d) = &options.user_data {
+            *self.inner.user_data.lock() = d.clone();
+        }
+        Ok(self.inner.client.join_room(room, options).await?)
+    }
+
+    /// `leaveRoom()`: `peerLeft` for every peer and ourselves, then the socket closes.
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn leave_room(&self) -> Result<()> {
+        Ok(self.inner.client.leave_room().await?)
+    }
+
+    /// `lockRoom()`: no one else can join; `roomLock(true)` everywhere.
+    ///
+    /// # Errors
+    /// When not in a room.
+    pub async fn lock_room(&self) -> Result<()> {
+        Ok(self.inner.client.lock_room().await?)
+    }
+
+    /// `unlockRoom()`: `roomLock(false)` everywhere.
+    ///
+    /// # Errors
+    /// When not in a room.
+    pub async fn unlock_room(&self) -> Result<()> {
+        Ok(self.inner.client.unlock_room().await?)
+    }
+}
+
+/// # Messages and user data
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink, peer_b: String) -> skylink::Result<()> {
+/// use serde_json::json;
+/// skylink.send_message(json!("to everyone"), None).await?;
+/// skylink.send_message(json!({ "secret": 42 }), Some(vec![peer_b.clone()])).await?;
+/// skylink.set_user_data(json!({ "name": "Alice" })).await?; // peerUpdated everywhere
+/// assert_eq!(skylink.get_user_data(None).await?, json!({ "name": "Alice" }));
+/// let theirs = skylink.get_user_data(Some(&peer_b)).await?;
+/// # let _ = theirs; Ok(()) }
+/// ```
+impl Skylink {
+    /// `sendMessage(message, targetPeerId)` over the signaling server: to everyone when
+    /// `targets` is `None`, else privately to each target. Everyone, we included, gets
+    /// `incomingMessage`.
+    ///
+    /// # Errors
+    /// When not in a room.
+    pub async fn send_message(&self, message: Value, targets: Option<Vec<String>>) -> Result<()> {
+        Ok(self.inner.client.send_message(message, targets).await?)
+    }
+
+    /// `setUserData(userData)`: replaces our custom data; `peerUpdated` everywhere when in a
+    /// room (kept for the next join otherwise).
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn set_user_data(&self, data: Value) -> Result<()> {
+        *self.inner.user_data.lock() = data.clone();
+        Ok(self.inner.client.set_user_data(data).await?)
+    }
+
+    /// `getUserData(peerId)`: the custom data of `peer_id`, or ours when `peer_id` is `None`
+    /// or not in the room (as the reference does). Ours is the last value set, also outside
+    /// a room.
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn get_user_data(&self, peer_id: Option<&str>) -> Result<Value> {
+        if let Some(id) = peer_id {
+            let peers = self.inner.client.get_peers_in_room().await?;
+            if let Some(p) = peers.into_iter().find(|p| p.peer_id == id && !p.is_self) {
+                return Ok(p.peer_info.user_data);
+            }
+        }
+        Ok(self.inner.user_data.lock().clone())
+    }
+}
+
+/// # Peers
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink) -> skylink::Result<()> {
+/// for peer in skylink.get_peers_in_room().await? {
+///     println!("{} (self: {}) runs {}", peer.peer_id, peer.is_self, peer.peer_info.agent.name);
+/// }
+/// let me = skylink.get_peer_info(None).await?;
+/// println!("I am in {}", me.room);
+/// # Ok(()) }
+/// ```
+impl Skylink {
+    /// `getPeersInRoom()`: us first, then every peer (empty outside a room).
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn get_peers_in_room(&self) -> Result<Vec<RoomPeer>> {
+        Ok(self.inner.client.get_peers_in_room().await?)
+    }
+
+    /// `getPeerInfo(peerId)`: the session information of `peer_id`, or ours when `peer_id` is
+    /// `None` or not in the room (as the reference does).
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`] outside a room (there is no session information then).
+    pub async fn get_peer_info(&self, peer_id: Option<&str>) -> Result<PeerInfo> {
+        let peers = self.inner.client.get_peers_in_room().await?;
+        let wanted = peer_id.and_then(|id| peers.iter().position(|p| p.peer_id == id));
+        let found = wanted.or_else(|| peers.iter().position(|p| p.is_self));
+        match found {
+            Some(i) => Ok(peers
+                .into_iter()
+                .nth(i)
+                .map(|p| p.peer_info)
+                .unwrap_or_default()),
+            None => Err(RoomError::NotInRoom.into()),
+        }
+    }
+
+    /// Our peer id while in a room.
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn peer_id(&self) -> Result<Option<String>> {
+        Ok(self.inner.client.peer_id().await?)
+    }
+}
+
+/// # Events
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink) {
+/// use futures_util::StreamExt;
+/// use skylink::{Event, EventName};
+///
+/// // Every time.
+/// let id = skylink.on(EventName::PeerLeft, |e| println!("{e:?}"));
+/// // Once, the first time a peer other than us joins.
+/// skylink.once(
+///     EventName::PeerJoined,
+///     |e| matches!(e, Event::PeerJoined { is_self: false, .. }),
+///     |e| println!("first peer: {e:?}"),
+///     false,
+/// );
+/// // Every time the room gets locked.
+/// skylink.once(
+///     EventName::RoomLock,
+///     |e| matches!(e, Event::RoomLock { is_locked: true, .. }),
+///     |_| println!("locked"),
+///     true,
+/// );
+/// skylink.off(EventName::PeerLeft, Some(id));
+///
+/// // Or as a stream.
+/// let mut events = Box::pin(skylink.events());
+/// while let Some(event) = events.next().await {
+///     println!("{}: {event:?}", event.name());
+/// }
+/// # }
+/// ```
+impl Skylink {
+    /// `on(eventName, callback)`: calls `handler` for every `name` event.
+    ///
+    /// Listeners run one at a time on the client's dispatcher task, in event order; keep them
+    /// short (hand work to a channel or a task).
+    pub fn on(
+        &self,
+        name: EventName,
+        handler: impl Fn(&Event) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.inner.registry.on(name, Arc::new(handler))
+    }
+
+    /// `once(eventName, callback, condition, fireAlways)`: for each `name` event, `condition`
+    /// is asked; the first time it returns `true`, `handler` runs and the listener is removed.
+    /// With `fire_always`, it stays: `handler` runs every time `condition` holds. Pass
+    /// `|_| true` for the reference's default condition.
+    pub fn once(
+        &self,
+        name: EventName,
+        condition: impl Fn(&Event) -> bool + Send + Sync + 'static,
+        handler: impl Fn(&Event) + Send + Sync + 'static,
+        fire_always: bool,
+    ) -> ListenerId {
+        self.inner
+            .registry
+            .once(name, Arc::new(condition), Arc::new(handler), fire_always)
+    }
+
+    /// `off(eventName, callback)`: removes listener `id` of `name` (`on` or `once`), or every
+    /// listener of `name` when `id` is `None`. Returns how many were removed.
+    pub fn off(&self, name: EventName, id: Option<ListenerId>) -> usize {
+        self.inner.registry.off(name, id)
+    }
+
+    /// `off()`: removes every listener of every event. Returns how many were removed.
+    pub fn off_all(&self) -> usize {
+        self.inner.registry.off_all()
+    }
+
+    /// How many listeners `name` has.
+    pub fn listener_count(&self, name: EventName) -> usize {
+        self.inner.registry.count(name)
+    }
+
+    /// Every event raised from now on, as an async stream (independent of the listeners). It
+    /// ends when the engine stops; a consumer more than [`skylink_room::EVENT_CAPACITY`]
+    /// events behind skips the oldest.
+    pub fn events(&self) -> impl futures_util::Stream<Item = Event> + Send + 'static {
+        self.inner.client.events()
+    }
+}
+
+/// # Logging
+///
+/// The settings are process-wide; install [`logging::layer()`] in the application's
+/// `tracing` subscriber (see [`logging`]).
+///
+/// ```no_run
+/// # fn demo(skylink: skylink::Skylink) {
+/// use skylink::{DebugMode, LogLevel, SkylinkLogs};
+/// skylink.set_log_level(LogLevel::Debug);
+/// skylink.set_debug_mode(DebugMode { store_logs: true, trace: false });
+/// // …
+/// SkylinkLogs::print_all_logs();
+/// # }
+/// ```
+impl Skylink {
+    /// `setLogLevel(logLevel)`; see [`logging::set_log_level`].
+    pub fn set_log_level(&self, level: LogLevel) {
+        logging::set_log_level(level);
+    }
+
+    /// `setDebugMode(options)` (`true`/`false` or a [`DebugMode`]); see
+    /// [`logging::set_debug_mode`].
+    pub fn set_debug_mode(&self, mode: impl Into<DebugMode>) {
+        logging::set_debug_mode(mode);
+    }
+}
