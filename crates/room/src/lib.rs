@@ -36,7 +36,7 @@ mod socket;
 pub mod stats;
 
 pub use api::{Credentials, InitOptions, ReadyStateError};
-pub use client::{Client, EVENT_CAPACITY, JoinOptions, RoomPeer};
+pub use client::{ChannelInfo, Client, EVENT_CAPACITY, JoinOptions, RefreshResult, RoomPeer};
 pub use error::RoomError;
 pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession};
 pub use fallback::{SocketErrorCode, SocketFallback, SocketServer};

@@ -278,6 +278,100 @@ impl Skylink {
     }
 }
 
+/// # Peer-to-peer: data channel messages, refresh, connection status
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink, peer_b: String) -> skylink::Result<()> {
+/// use serde_json::json;
+/// // Over the data channels (no server in the path): isDataChannel is true at the receiver.
+/// skylink.send_p2p_message(json!("hi over WebRTC"), Some(vec![peer_b.clone()])).await?;
+/// // Renegotiate with a new ICE session (peerRestart on both sides).
+/// let refreshed = skylink.refresh_connection(Some(vec![peer_b.clone()]), true).await?;
+/// assert!(refreshed.refresh_errors.is_empty());
+/// // Transport statistics with per-second rates since the first call.
+/// let status = skylink.get_connection_status(Some(vec![peer_b])).await?;
+/// println!("{}", status["connectionStats"]);
+/// # Ok(()) }
+/// ```
+impl Skylink {
+    /// `sendP2PMessage(message, targetPeerId)`: a `MESSAGE` on the messaging data channel of
+    /// each target (every connected peer when `targets` is `None`).
+    ///
+    /// # Errors
+    /// Outside a room, or when a target's channel is not open (`dataChannelState`
+    /// `sendMessageError` is raised too).
+    pub async fn send_p2p_message(
+        &self,
+        message: Value,
+        targets: Option<Vec<String>>,
+    ) -> Result<()> {
+        Ok(self.inner.client.send_p2p_message(message, targets).await?)
+    }
+
+    /// `getPeersDatachannels()`: the messaging channel of every peer with its state.
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn get_peers_datachannels(&self) -> Result<Vec<skylink_room::ChannelInfo>> {
+        Ok(self.inner.client.get_peers_datachannels().await?)
+    }
+
+    /// `refreshConnection(targetPeerId, iceRestart)`: renegotiates with each target (all when
+    /// `None`); per-peer failures are in `refresh_errors`.
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn refresh_connection(
+        &self,
+        targets: Option<Vec<String>>,
+        ice_restart: bool,
+    ) -> Result<skylink_room::RefreshResult> {
+        Ok(self
+            .inner
+            .client
+            .refresh_connection(targets, ice_restart)
+            .await?)
+    }
+
+    /// `getConnectionStatus(targetPeerId)`: `{listOfPeers, connectionStats, retrievalErrors?}`
+    /// with the reference's per-peer stats payload.
+    ///
+    /// # Errors
+    /// Only when the engine has stopped.
+    pub async fn get_connection_status(&self, targets: Option<Vec<String>>) -> Result<Value> {
+        Ok(self.inner.client.get_connection_status(targets).await?)
+    }
+}
+
+/// # Privileged peers
+///
+/// An App Key flagged privileged may list the peers of every room of the key and introduce
+/// peers to each other (`getPeersStateChange`, `introduceStateChange`).
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink) -> skylink::Result<()> {
+/// skylink.get_peers(true).await?; // the list arrives as getPeersStateChange("received")
+/// skylink.introduce_peer("peer-a", "peer-b").await?;
+/// # Ok(()) }
+/// ```
+impl Skylink {
+    /// `getPeers(showAll)`.
+    ///
+    /// # Errors
+    /// Outside a room.
+    pub async fn get_peers(&self, show_all: bool) -> Result<()> {
+        Ok(self.inner.client.get_peers(show_all).await?)
+    }
+
+    /// `introducePeer(sendingPeerId, receivingPeerId)`.
+    ///
+    /// # Errors
+    /// Outside a room.
+    pub async fn introduce_peer(&self, sending: &str, receiving: &str) -> Result<()> {
+        Ok(self.inner.client.introduce_peer(sending, receiving).await?)
+    }
+}
+
 /// # Events
 ///
 /// ```no_run

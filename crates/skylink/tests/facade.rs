@@ -368,3 +368,69 @@ async fn init_failure_carries_the_ready_state_error() {
         [ReadyState::Init, ReadyState::Loading, ReadyState::Error]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_to_peer_messages_refresh_and_status() {
+    let addr = start_server().await;
+    let a = skylink(addr);
+    let b = skylink(addr);
+    let mut a_events = Box::pin(a.events());
+    let mut b_events = Box::pin(b.events());
+    let a_id = join(&a, "facade-p2p").await;
+    let b_id = join(&b, "facade-p2p").await;
+    for (events, peer) in [(&mut a_events, &b_id), (&mut b_events, &a_id)] {
+        let p = peer.clone();
+        stream_wait(events, "messaging channel open", move |e| match e {
+            Event::DataChannelState { state, peer_id, .. } if state == "open" && *peer_id == p => {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+    }
+    assert_eq!(a.get_peers_datachannels().await.expect("channels").len(), 1);
+
+    a.send_p2p_message(json!("p2p ✓"), Some(vec![b_id.clone()]))
+        .await
+        .expect("p2p");
+    let (content, dc) = stream_wait(&mut b_events, "P2P at B", |e| match e {
+        Event::IncomingMessage {
+            message,
+            is_self: false,
+            ..
+        } => Some((message.content.clone(), message.is_data_channel)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(content, json!("p2p ✓"));
+    assert!(dc);
+
+    let status = a
+        .get_connection_status(Some(vec![b_id.clone()]))
+        .await
+        .expect("status");
+    assert!(status["connectionStats"][&b_id].is_object(), "{status}");
+    assert!(status.get("retrievalErrors").is_none(), "{status}");
+    let missing = a
+        .get_connection_status(Some(vec!["nobody".into()]))
+        .await
+        .expect("status");
+    assert!(
+        missing["retrievalErrors"]["nobody"].is_string(),
+        "{missing}"
+    );
+
+    let r = b.refresh_connection(None, false).await.expect("refresh");
+    assert_eq!(r.list_of_peers, vec![a_id.clone()]);
+    assert!(r.refresh_errors.is_empty(), "{:?}", r.refresh_errors);
+    let bid = b_id.clone();
+    stream_wait(&mut a_events, "peerRestart at A", move |e| match e {
+        Event::PeerRestart {
+            peer_id,
+            is_self_initiate_restart: false,
+            ..
+        } if *peer_id == bid => Some(()),
+        _ => None,
+    })
+    .await;
+}

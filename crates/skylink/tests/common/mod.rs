@@ -30,6 +30,8 @@ pub fn options(addr: SocketAddr) -> InitOptions {
     o.api_timeout = Duration::from_secs(3);
     o.reconnection_delay = Duration::from_millis(50);
     o.reconnection_delay_max = Duration::from_millis(200);
+    // Loopback only: peer connections bind 127.0.0.1.
+    o.udp_addrs = vec!["127.0.0.1:0".to_owned()];
     o
 }
 
