@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::api::{self, InitOptions};
 use crate::error::RoomError;
-use crate::event::{Event, PeerInfo, SocketSession};
+use crate::event::{Event, PeerInfo, SocketSession, TransferData};
 use crate::fallback::{
     FallbackPlan, SocketErrorCode, SocketFallback, SocketServer, Transport, reconnection_delay,
 };
@@ -60,6 +60,38 @@ enum Command {
     Introduce(String, String, Reply<Result<(), RoomError>>),
     Connections(Reply<Vec<(String, std::sync::Arc<crate::peer::PeerSession>)>>),
     Status(Option<Vec<String>>, Reply<Value>),
+    SendData(
+        skylink_dt::transfer::Payload,
+        Option<Vec<String>>,
+        TransferOptions,
+        Reply<Result<(String, Vec<String>), RoomError>>,
+    ),
+    Respond(String, String, bool, Reply<Result<(), RoomError>>),
+    Cancel(String, String, Reply<Result<(), RoomError>>),
+    StartStream(bool, Option<Vec<String>>, Reply<Result<String, RoomError>>),
+    StreamData(String, TransferData, Reply<Result<(), RoomError>>),
+    StopStream(String, Reply<Result<(), RoomError>>),
+}
+
+/// Options of [`Client::send_blob_data`] / [`Client::send_url_data`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransferOptions {
+    /// The file name announced in the WRQ (`name`).
+    pub name: Option<String>,
+    /// MIME type of a blob.
+    pub mime_type: Option<String>,
+    /// `timeout` in seconds (default 60): how long to wait for the peer's next step.
+    pub timeout_secs: f64,
+}
+
+impl Default for TransferOptions {
+    fn default() -> Self {
+        TransferOptions {
+            name: None,
+            mime_type: None,
+            timeout_secs: skylink_dt::transfer::DEFAULT_TIMEOUT_SECS,
+        }
+    }
 }
 
 /// One messaging channel, as [`Client::get_peers_datachannels`] lists it.
@@ -347,6 +379,101 @@ impl Client {
         self.call(|r| Command::Status(targets, r)).await
     }
 
+    /// `sendBlobData(data, timeout, targetPeerId)`: one transfer of `data` to each target
+    /// (every peer with an open data channel when `None`). Returns the transfer id and the
+    /// peers it started for; progress and completion come as `dataTransferState` events.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`]; [`RoomError::Peer`] when no target could start (empty data,
+    /// channel not open, …).
+    pub async fn send_blob_data(
+        &self,
+        data: impl Into<std::sync::Arc<[u8]>>,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>), RoomError> {
+        let payload =
+            skylink_dt::transfer::Payload::blob(data.into(), options.mime_type.as_deref());
+        self.call(|r| Command::SendData(payload, targets, options, r))
+            .await?
+    }
+
+    /// `sendURLData(data, timeout, targetPeerId)`: a string transfer (a data URL in the
+    /// reference). Same results as [`Client::send_blob_data`].
+    ///
+    /// # Errors
+    /// As [`Client::send_blob_data`]; peers announcing DT < 0.1.3 cannot receive strings.
+    pub async fn send_url_data(
+        &self,
+        data: &str,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>), RoomError> {
+        let payload = skylink_dt::transfer::Payload::Text(data.into());
+        self.call(|r| Command::SendData(payload, targets, options, r))
+            .await?
+    }
+
+    /// `acceptDataTransfer(peerId, transferId, accept)`: answers an `incomingDataRequest`.
+    ///
+    /// # Errors
+    /// [`RoomError::UnknownPeer`], [`RoomError::Peer`] for an unknown transfer.
+    pub async fn accept_data_transfer(
+        &self,
+        peer_id: &str,
+        transfer_id: &str,
+        accept: bool,
+    ) -> Result<(), RoomError> {
+        let (p, t) = (peer_id.to_owned(), transfer_id.to_owned());
+        self.call(|r| Command::Respond(p, t, accept, r)).await?
+    }
+
+    /// `cancelDataTransfer(peerId, transferId)`, either direction.
+    ///
+    /// # Errors
+    /// [`RoomError::UnknownPeer`], [`RoomError::Peer`] for an unknown transfer.
+    pub async fn cancel_data_transfer(
+        &self,
+        peer_id: &str,
+        transfer_id: &str,
+    ) -> Result<(), RoomError> {
+        let (p, t) = (peer_id.to_owned(), transfer_id.to_owned());
+        self.call(|r| Command::Cancel(p, t, r)).await?
+    }
+
+    /// `startStreamingData(isStringStream, targetPeerId)`: opens a stream to each target (all
+    /// connected peers when `None`) and returns its id.
+    ///
+    /// # Errors
+    /// [`RoomError::NotInRoom`]; [`RoomError::Peer`] when no peer can take a stream (DT <
+    /// 0.1.3 peers cannot).
+    pub async fn start_streaming_data(
+        &self,
+        is_string: bool,
+        targets: Option<Vec<String>>,
+    ) -> Result<String, RoomError> {
+        self.call(|r| Command::StartStream(is_string, targets, r))
+            .await?
+    }
+
+    /// `streamData(streamId, chunk)`.
+    ///
+    /// # Errors
+    /// [`RoomError::Peer`] when no peer has that stream.
+    pub async fn stream_data(&self, stream_id: &str, chunk: TransferData) -> Result<(), RoomError> {
+        let id = stream_id.to_owned();
+        self.call(|r| Command::StreamData(id, chunk, r)).await?
+    }
+
+    /// `stopStreamingData(streamId)`.
+    ///
+    /// # Errors
+    /// [`RoomError::Peer`] when no peer has that stream.
+    pub async fn stop_streaming_data(&self, stream_id: &str) -> Result<(), RoomError> {
+        let id = stream_id.to_owned();
+        self.call(|r| Command::StopStream(id, r)).await?
+    }
+
     /// The peer connections of the current room (for stats and diagnostics).
     ///
     /// # Errors
@@ -432,6 +559,11 @@ impl Engine {
                 .and_then(Session::poll_timeout)
                 .map(Instant::from_std);
             let rejoin_at = self.rejoin.map(|(_, at)| at);
+            let dt_at = self
+                .peers
+                .as_ref()
+                .and_then(PeerSet::poll_timeout)
+                .map(Instant::from_std);
             tokio::select! {
                 cmd = self.cmd_rx.recv() => match cmd {
                     Some(cmd) => self.command(cmd).await,
@@ -453,6 +585,13 @@ impl Engine {
                     self.apply(out).await;
                 }
                 () = sleep_opt(rejoin_at) => self.try_rejoin().await,
+                () = sleep_opt(dt_at) => {
+                    let mut out = Vec::new();
+                    if let (Some(p), Some(s)) = (self.peers.as_mut(), self.session.as_ref()) {
+                        p.handle_timeout(s, &mut out).await;
+                    }
+                    self.apply(out).await;
+                }
             }
         }
         if let Some(c) = self.conn.take() {
@@ -633,6 +772,68 @@ impl Engine {
                     Err(e) => Err(e),
                 };
                 let _ = reply.send(r);
+            }
+            Command::SendData(payload, targets, opts, reply) => {
+                let r = self.send_data(payload, targets, opts).await;
+                let _ = reply.send(r);
+            }
+            Command::Respond(peer, id, accept, reply) => {
+                let mut out = Vec::new();
+                let r = match (self.peers.as_mut(), self.session.as_ref()) {
+                    (Some(p), Some(s)) => p.respond(s, &peer, &id, accept, &mut out).await,
+                    _ => Err(RoomError::NotInRoom),
+                };
+                self.apply(out).await;
+                let _ = reply.send(r);
+            }
+            Command::Cancel(peer, id, reply) => {
+                let mut out = Vec::new();
+                let r = match (self.peers.as_mut(), self.session.as_ref()) {
+                    (Some(p), Some(s)) => p.cancel(s, &peer, &id, &mut out).await,
+                    _ => Err(RoomError::NotInRoom),
+                };
+                self.apply(out).await;
+                let _ = reply.send(r);
+            }
+            Command::StartStream(is_string, targets, reply) => {
+                let mut out = Vec::new();
+                let r = match (self.peers.as_mut(), self.session.as_ref()) {
+                    (Some(p), Some(s)) if self.in_room => {
+                        let is_private = targets.is_some();
+                        let list = targets.unwrap_or_else(|| p.connected_peers());
+                        p.start_stream(s, &list, is_string, is_private, &mut out)
+                            .await
+                    }
+                    _ => Err(RoomError::NotInRoom),
+                };
+                self.apply(out).await;
+                let _ = reply.send(r);
+            }
+            Command::StreamData(id, chunk, reply) => {
+                let mut out = Vec::new();
+                let n = match (self.peers.as_mut(), self.session.as_ref()) {
+                    (Some(p), Some(s)) => p.stream_send(s, &id, &chunk, &mut out).await,
+                    _ => 0,
+                };
+                self.apply(out).await;
+                let _ = reply.send(if n > 0 {
+                    Ok(())
+                } else {
+                    Err(RoomError::Peer(format!("no peer has stream {id}")))
+                });
+            }
+            Command::StopStream(id, reply) => {
+                let mut out = Vec::new();
+                let n = match (self.peers.as_mut(), self.session.as_ref()) {
+                    (Some(p), Some(s)) => p.stream_stop(s, &id, &mut out).await,
+                    _ => 0,
+                };
+                self.apply(out).await;
+                let _ = reply.send(if n > 0 {
+                    Ok(())
+                } else {
+                    Err(RoomError::Peer(format!("no peer has stream {id}")))
+                });
             }
             Command::Status(targets, reply) => {
                 let v = self.connection_status(targets).await;
@@ -1035,7 +1236,7 @@ impl Engine {
         let is_private = targets.is_some();
         let list = targets.clone().unwrap_or_else(|| p.peer_ids());
         let mut out = Vec::new();
-        let r = p.send_p2p(&own, &msg, &list, is_private, &mut out).await;
+        let r = p.send_p2p(s, &msg, &list, is_private, &mut out).await;
         self.apply(out).await;
         let sent = r?;
         let target_peer_id = targets.map(|t| match t.as_slice() {
@@ -1056,6 +1257,24 @@ impl Engine {
             is_self: true,
         });
         Ok(())
+    }
+
+    async fn send_data(
+        &mut self,
+        payload: skylink_dt::transfer::Payload,
+        targets: Option<Vec<String>>,
+        opts: TransferOptions,
+    ) -> Result<(String, Vec<String>), RoomError> {
+        let mut out = Vec::new();
+        let r = match (self.peers.as_mut(), self.session.as_ref()) {
+            (Some(p), Some(s)) if self.in_room => {
+                let list = targets.unwrap_or_else(|| p.connected_peers());
+                p.send_payload(s, &list, payload, &opts, &mut out).await
+            }
+            _ => Err(RoomError::NotInRoom),
+        };
+        self.apply(out).await;
+        r
     }
 
     async fn connection_status(&mut self, targets: Option<Vec<String>>) -> Value {

@@ -140,6 +140,30 @@ pub struct CandidatesLength {
     pub processed: u32,
 }
 
+/// Transferred data: bytes of a blob, or the text of a `sendURLData` / string stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferData {
+    /// Bytes.
+    Bytes(std::sync::Arc<[u8]>),
+    /// Text.
+    Text(std::sync::Arc<str>),
+}
+
+impl TransferData {
+    /// Length in bytes (UTF-8 for text).
+    pub fn len(&self) -> usize {
+        match self {
+            TransferData::Bytes(b) => b.len(),
+            TransferData::Text(t) => t.len(),
+        }
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Every event the engine raises.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -360,6 +384,91 @@ pub enum Event {
         /// Error text (error only).
         error: Option<String>,
     },
+    /// `incomingDataRequest(transferId, peerId, transferInfo, isSelf)`.
+    IncomingDataRequest {
+        /// Transfer id.
+        transfer_id: String,
+        /// The uploader (or, on the uploader, the target peer).
+        peer_id: String,
+        /// `transferInfo` (names as in the reference).
+        transfer_info: Value,
+        /// We are the uploader.
+        is_self: bool,
+    },
+    /// `dataTransferState(state, transferId, peerId, transferInfo, error)`.
+    DataTransferState {
+        /// `DATA_TRANSFER_STATE` value.
+        state: String,
+        /// Transfer id.
+        transfer_id: String,
+        /// The other peer.
+        peer_id: String,
+        /// `transferInfo`.
+        transfer_info: Value,
+        /// `{message, transferType}` for error states.
+        error: Option<Value>,
+    },
+    /// `incomingData(data, transferId, peerId, transferInfo, isSelf)`.
+    IncomingData {
+        /// The bytes (blob) or text (dataURL).
+        data: TransferData,
+        /// Transfer id.
+        transfer_id: String,
+        /// The other peer.
+        peer_id: String,
+        /// `transferInfo`.
+        transfer_info: Value,
+        /// We are the uploader.
+        is_self: bool,
+    },
+    /// `dataStreamState(state, streamId, peerId, streamInfo, error)`.
+    DataStreamState {
+        /// `DATA_STREAM_STATE` value.
+        state: String,
+        /// Stream id.
+        stream_id: String,
+        /// The other peer.
+        peer_id: String,
+        /// `streamInfo` (with `chunk` for `sent`/`received`).
+        stream_info: Value,
+        /// Error text.
+        error: Option<String>,
+    },
+    /// `incomingDataStreamStarted(streamId, peerId, peerInfo, isSelf)`.
+    IncomingDataStreamStarted {
+        /// Stream id.
+        stream_id: String,
+        /// The sender.
+        peer_id: String,
+        /// The sender's information.
+        peer_info: PeerInfo,
+        /// We are the sender.
+        is_self: bool,
+    },
+    /// `incomingDataStream(chunk, streamId, peerId, streamInfo, isSelf)`.
+    IncomingDataStream {
+        /// The chunk.
+        chunk: TransferData,
+        /// Stream id.
+        stream_id: String,
+        /// The sender.
+        peer_id: String,
+        /// `streamInfo`.
+        stream_info: Value,
+        /// We are the sender.
+        is_self: bool,
+    },
+    /// `incomingDataStreamStopped(streamId, peerId, peerInfo, isSelf)`.
+    IncomingDataStreamStopped {
+        /// Stream id.
+        stream_id: String,
+        /// The sender.
+        peer_id: String,
+        /// The sender's information.
+        peer_info: PeerInfo,
+        /// We are the sender.
+        is_self: bool,
+    },
     /// `incomingMessage(message, peerId, peerInfo, isSelf)`.
     IncomingMessage {
         /// The message.
@@ -434,6 +543,13 @@ impl Event {
             Event::GetPeersStateChange { .. } => "getPeersStateChange",
             Event::IntroduceStateChange { .. } => "introduceStateChange",
             Event::GetConnectionStatusStateChange { .. } => "getConnectionStatusStateChange",
+            Event::IncomingDataRequest { .. } => "incomingDataRequest",
+            Event::DataTransferState { .. } => "dataTransferState",
+            Event::IncomingData { .. } => "incomingData",
+            Event::DataStreamState { .. } => "dataStreamState",
+            Event::IncomingDataStreamStarted { .. } => "incomingDataStreamStarted",
+            Event::IncomingDataStream { .. } => "incomingDataStream",
+            Event::IncomingDataStreamStopped { .. } => "incomingDataStreamStopped",
             Event::IncomingMessage { .. } => "incomingMessage",
             Event::RoomLock { .. } => "roomLock",
             Event::SystemAction { .. } => "systemAction",

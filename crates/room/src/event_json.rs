@@ -201,6 +201,91 @@ impl Event {
                 "receivingPeerId": receiving_peer_id,
                 "reason": reason,
             }),
+            Event::IncomingDataRequest {
+                transfer_id,
+                peer_id,
+                transfer_info,
+                is_self,
+            } => json!({
+                "transferId": transfer_id,
+                "peerId": peer_id,
+                "transferInfo": transfer_info,
+                "isSelf": is_self,
+            }),
+            Event::DataTransferState {
+                state,
+                transfer_id,
+                peer_id,
+                transfer_info,
+                error,
+            } => json!({
+                "state": state,
+                "transferId": transfer_id,
+                "peerId": peer_id,
+                "transferInfo": transfer_info,
+                "error": error,
+            }),
+            Event::IncomingData {
+                data,
+                transfer_id,
+                peer_id,
+                transfer_info,
+                is_self,
+            } => json!({
+                "data": data_json(data),
+                "transferId": transfer_id,
+                "peerId": peer_id,
+                "transferInfo": transfer_info,
+                "isSelf": is_self,
+            }),
+            Event::DataStreamState {
+                state,
+                stream_id,
+                peer_id,
+                stream_info,
+                error,
+            } => json!({
+                "state": state,
+                "streamId": stream_id,
+                "peerId": peer_id,
+                "streamInfo": stream_info,
+                "error": error,
+            }),
+            Event::IncomingDataStreamStarted {
+                stream_id,
+                peer_id,
+                peer_info,
+                is_self,
+            } => json!({
+                "streamId": stream_id,
+                "peerId": peer_id,
+                "peerInfo": v(peer_info),
+                "isSelf": is_self,
+            }),
+            Event::IncomingDataStream {
+                chunk,
+                stream_id,
+                peer_id,
+                stream_info,
+                is_self,
+            } => json!({
+                "chunk": data_json(chunk),
+                "streamId": stream_id,
+                "peerId": peer_id,
+                "streamInfo": stream_info,
+                "isSelf": is_self,
+            }),
+            Event::IncomingDataStreamStopped {
+                stream_id,
+                peer_id,
+                peer_info,
+                is_self,
+            } => json!({
+                "streamId": stream_id,
+                "peerId": peer_id,
+                "peerInfo": v(peer_info),
+                "isSelf": is_self,
+            }),
             Event::GetConnectionStatusStateChange {
                 state,
                 peer_id,
@@ -244,6 +329,18 @@ impl Event {
             }
         };
         with_name(self.name(), payload)
+    }
+}
+
+/// Binary data as `{"base64": …, "size": n}` (JSON cannot hold bytes); text as a string.
+fn data_json(d: &crate::event::TransferData) -> Value {
+    use base64::Engine as _;
+    match d {
+        crate::event::TransferData::Bytes(b) => json!({
+            "base64": base64::engine::general_purpose::STANDARD.encode(b),
+            "size": b.len(),
+        }),
+        crate::event::TransferData::Text(t) => Value::String(t.to_string()),
     }
 }
 

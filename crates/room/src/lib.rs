@@ -34,11 +34,14 @@ mod peers;
 pub mod session;
 mod socket;
 pub mod stats;
+pub mod transfer;
 
 pub use api::{Credentials, InitOptions, ReadyStateError};
-pub use client::{ChannelInfo, Client, EVENT_CAPACITY, JoinOptions, RefreshResult, RoomPeer};
+pub use client::{
+    ChannelInfo, Client, EVENT_CAPACITY, JoinOptions, RefreshResult, RoomPeer, TransferOptions,
+};
 pub use error::RoomError;
-pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession};
+pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession, TransferData};
 pub use fallback::{SocketErrorCode, SocketFallback, SocketServer};
 pub use session::{PriorityWeightScheme, Role};
 pub use skylink_sm::room_api::ReadyState;

@@ -174,6 +174,8 @@ pub const DEFAULT_ICE_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 pub const DEFAULT_UDP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 /// Driver wake period used by [`PeerConfig::new`] while the data channel is being set up.
 pub const DEFAULT_SETUP_NUDGE: Duration = Duration::from_millis(2);
+/// How long a closing DATA channel may take to send what is queued.
+const CLOSE_DRAIN_BUDGET: Duration = Duration::from_secs(5);
 /// The nudging stops after this long even if the channel never opens.
 const SETUP_NUDGE_BUDGET: Duration = Duration::from_secs(3);
 /// Connectivity checks per candidate pair before giving up; with 5 ms pacing this keeps
@@ -209,7 +211,12 @@ pub enum PeerEvent {
     IceConnectionState(String),
     /// The native ICE gathering state changed (`new`, `gathering`, `complete`).
     GatheringState(String),
-    /// The messaging data channel opened.
+    /// The remote side created a channel (its `ChannelOpen` follows).
+    RemoteChannel {
+        /// Channel label.
+        label: String,
+    },
+    /// A data channel opened (the messaging channel or a DATA channel).
     ChannelOpen {
         /// Channel label.
         label: String,
@@ -254,7 +261,10 @@ struct Shared {
     events: Events,
     /// `(sdpMLineIndex, sdpMid)` that local candidates are reported under.
     bundle: StdMutex<(u32, String)>,
+    /// The messaging channel (the first channel created or received).
     channel: StdMutex<Option<Arc<dyn DataChannel>>>,
+    /// Every open or opening channel by label (messaging and DATA channels).
+    channels: StdMutex<std::collections::HashMap<String, Arc<dyn DataChannel>>>,
     /// The connection, for the setup nudger (weak: the connection owns the handler owning us).
     pc: OnceLock<Weak<dyn PeerConnection>>,
     setup_nudge: Option<Duration>,
@@ -269,7 +279,16 @@ impl Shared {
     }
 
     fn attach_channel(self: &Arc<Self>, channel: Arc<dyn DataChannel>, label: String) {
-        *self.channel.lock().expect("channel lock") = Some(channel.clone());
+        {
+            let mut main = self.channel.lock().expect("channel lock");
+            if main.is_none() {
+                *main = Some(channel.clone());
+            }
+        }
+        self.channels
+            .lock()
+            .expect("channels lock")
+            .insert(label.clone(), channel.clone());
         let shared = Arc::clone(self);
         tokio::spawn(async move {
             while let Some(event) = channel.poll().await {
@@ -295,6 +314,11 @@ impl Shared {
                 }
             }
             shared.opened.store(true, Ordering::Release);
+            shared
+                .channels
+                .lock()
+                .expect("channels lock")
+                .remove(&label);
             shared.emit(PeerEvent::ChannelClosed { label });
         });
     }
@@ -377,6 +401,9 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_data_channel(&self, channel: Arc<dyn DataChannel>) {
         let label = channel.label().await.unwrap_or_default();
+        self.0.emit(PeerEvent::RemoteChannel {
+            label: label.clone(),
+        });
         self.0.attach_channel(channel, label);
     }
 }
@@ -415,6 +442,7 @@ impl PeerSession {
             events,
             bundle: StdMutex::new((0, "0".to_owned())),
             channel: StdMutex::new(None),
+            channels: StdMutex::new(std::collections::HashMap::new()),
             pc: OnceLock::new(),
             setup_nudge: config.setup_nudge,
             opened: AtomicBool::new(false),
@@ -600,6 +628,88 @@ impl PeerSession {
                 webrtc::peer_connection::StatsSelector::None,
             )
             .await
+    }
+
+    /// Creates a DATA channel (ordered, reliable, in-band) with this label.
+    pub async fn open_channel(&self, label: &str) -> Result<(), PeerError> {
+        let channel = self
+            .pc
+            .create_data_channel(label, Some(RTCDataChannelInit::default()))
+            .await?;
+        self.shared.attach_channel(channel, label.to_owned());
+        // The DCEP OPEN is only flushed on the driver's next pass (see the module notes).
+        nudge(self.pc.as_ref()).await?;
+        Ok(())
+    }
+
+    /// Sends a text (`binary == false`) or binary message on the channel `label`, waiting
+    /// while the channel's send buffer is over its limit.
+    pub async fn send_on(
+        &self,
+        label: &str,
+        text: Option<&str>,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), PeerError> {
+        let channel = self
+            .shared
+            .channels
+            .lock()
+            .expect("channels lock")
+            .get(label)
+            .cloned()
+            .ok_or(PeerError::NoChannel)?;
+        match (text, bytes) {
+            (Some(t), _) => channel.send_text(t).await?,
+            (None, Some(b)) => channel.send(bytes::BytesMut::from(b)).await?,
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Makes the connection's driver run a pass now: webrtc 0.21 flushes data-channel writes
+    /// queued outside its own event handling only on its next deadline (see the module notes),
+    /// which would add up to a tick to every protocol round trip.
+    pub async fn flush(&self) -> Result<(), PeerError> {
+        nudge(self.pc.as_ref()).await
+    }
+
+    /// Closes the channel `label` (no-op when unknown).
+    pub async fn close_channel(&self, label: &str) -> Result<(), PeerError> {
+        let channel = self
+            .shared
+            .channels
+            .lock()
+            .expect("channels lock")
+            .get(label)
+            .cloned();
+        if let Some(c) = channel {
+            // webrtc 0.21 resets the stream at once, dropping what is still queued (e.g. the
+            // final ACK the DT protocol sends just before closing, data-transfer.md §1.8):
+            // close only once the queue has drained, without holding up the caller.
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + CLOSE_DRAIN_BUDGET;
+                loop {
+                    // Already closing/closed (the remote side closed first): closing again
+                    // could reset a stream id that a newer channel now uses.
+                    if !matches!(
+                        c.ready_state().await,
+                        Ok(webrtc::data_channel::RTCDataChannelState::Open)
+                    ) {
+                        return;
+                    }
+                    if c.outstanding_bytes().await.unwrap_or(0) == 0
+                        || tokio::time::Instant::now() >= deadline
+                    {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                if let Err(e) = c.close().await {
+                    tracing::debug!("closing a data channel: {e}");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// Closes the connection (idempotent).

@@ -10,12 +10,17 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use skylink_dt::message::{Frame, Incoming, Message as DtMessage, P2pMessage, classify};
+use skylink_dt::message::{Frame, OutFrame};
+use skylink_dt::peer::{Output as DtOut, PeerDt};
+use skylink_dt::transfer::{ChannelKind, Payload};
+use skylink_dt::version::{Dialect, PeerProfile};
 use skylink_sdp::{PeerContext, SdpSettings, SdpType};
 use tokio::sync::mpsc;
 
 use crate::error::RoomError;
-use crate::event::{CandidateInfo, CandidatesLength, Event, HandshakeProgress, MessageInfo};
+use crate::event::{
+    CandidateInfo, CandidatesLength, Event, HandshakeProgress, MessageInfo, TransferData,
+};
 use crate::peer::{CandidateFields, IceServer, PeerConfig, PeerEvent, PeerSession};
 use crate::session::{Output, PeerCommand, Session};
 
@@ -76,6 +81,8 @@ struct Slot {
     channel_open: bool,
     ice_state: String,
     closed_emitted: bool,
+    /// DT state: channel bindings, transfers, streams, P2P messages.
+    dt: PeerDt,
     /// getConnectionStatus baseline (§3.2), created by the first call.
     stats_baseline: Option<crate::stats::StatsBaseline>,
     /// Options of our last offer (`sdpConstraints` in the stats), `None` after an answer.
@@ -344,6 +351,12 @@ impl PeerSet {
             }
         });
         let info = s.peer_info(peer_id);
+        let mut profile = PeerProfile::new(
+            info.map(|i| i.agent.dt_protocol_version.as_str()),
+            info.map_or("other", |i| i.agent.name.as_str()),
+        );
+        profile.mcu_in_room = s.has_mcu() || peer_id == "MCU";
+        let dt = PeerDt::new(own, peer_id, Dialect::for_peer(&profile));
         let mut ctx = PeerContext::new(
             peer_id,
             info.map_or("other".to_owned(), |i| i.agent.name.clone()),
@@ -371,6 +384,7 @@ impl PeerSet {
                 channel_open: false,
                 ice_state: "new".into(),
                 closed_emitted: false,
+                dt,
                 stats_baseline: None,
                 last_offer_restart: None,
                 gathering_state: "new".into(),
@@ -432,6 +446,7 @@ impl PeerSet {
                 return Self::handshake_error(peer_id, e.to_string(), out);
             }
             slot.channel = Some(pc.offer_label().to_owned());
+            slot.dt.set_messaging_label(pc.offer_label());
         }
         let sdp = match pc.offer_sdp(ice).await {
             Ok(sdp) => sdp,
@@ -727,10 +742,26 @@ impl PeerSet {
             PeerEvent::ConnectionState(state) => {
                 tracing::debug!(peer = peer_id, ?state, "peer connection state");
             }
+            PeerEvent::RemoteChannel { label } => {
+                if slot.dt.incoming_channel(&label) == ChannelKind::Messaging {
+                    slot.channel = Some(label);
+                }
+            }
             PeerEvent::ChannelOpen { label } => {
-                slot.channel = Some(label.clone());
-                slot.channel_open = true;
-                emit(out, channel_state("open", peer_id, &label, None));
+                if slot.channel.is_none() {
+                    slot.channel = Some(label.clone());
+                    slot.dt.set_messaging_label(&label);
+                }
+                if slot.channel.as_deref() == Some(label.as_str()) {
+                    slot.channel_open = true;
+                    emit(out, channel_state("open", peer_id, &label, None));
+                } else {
+                    emit(out, data_channel_state("open", peer_id, &label));
+                    if let Err(e) = slot.dt.channel_open(&label) {
+                        tracing::debug!(peer = peer_id, %label, error = %e, "DATA channel open");
+                    }
+                }
+                drain(s, peer_id, slot, out).await;
             }
             PeerEvent::ChannelClosed { label } => {
                 if slot.channel.as_deref() == Some(label.as_str()) {
@@ -739,18 +770,33 @@ impl PeerSet {
                     if was_open {
                         emit(out, channel_state("closed", peer_id, &label, None));
                     }
+                } else {
+                    emit(out, data_channel_state("closed", peer_id, &label));
                 }
+                slot.dt.channel_closed(&label, std::time::Instant::now());
+                drain(s, peer_id, slot, out).await;
             }
             PeerEvent::Text { label, text } => {
-                incoming_text(s, peer_id, &label, &text, out);
+                if let Err(e) = slot.dt.handle_frame(
+                    &label,
+                    Frame::Text(&text),
+                    std::time::Instant::now(),
+                    now_ms() as u64,
+                ) {
+                    tracing::debug!(peer = peer_id, %label, error = %e, "data-channel text frame dropped");
+                }
+                drain(s, peer_id, slot, out).await;
             }
             PeerEvent::Binary { label, data } => {
-                tracing::debug!(
-                    peer = peer_id,
-                    %label,
-                    bytes = data.len(),
-                    "binary data-channel frame ignored (no transfer in progress)"
-                );
+                if let Err(e) = slot.dt.handle_frame(
+                    &label,
+                    Frame::Binary(&data),
+                    std::time::Instant::now(),
+                    now_ms() as u64,
+                ) {
+                    tracing::debug!(peer = peer_id, %label, error = %e, "data-channel binary frame dropped");
+                }
+                drain(s, peer_id, slot, out).await;
             }
         }
     }
@@ -759,7 +805,7 @@ impl PeerSet {
     /// channel. Returns the peers it was sent to.
     pub(crate) async fn send_p2p(
         &mut self,
-        own: &str,
+        s: &Session,
         data: &Value,
         targets: &[String],
         is_private: bool,
@@ -767,7 +813,7 @@ impl PeerSet {
     ) -> Result<Vec<String>, RoomError> {
         let mut sent = Vec::new();
         for t in targets {
-            let Some(slot) = self.slots.get(t) else {
+            let Some(slot) = self.slots.get_mut(t) else {
                 tracing::debug!(peer = %t, "P2P message: no connection to that peer; skipped");
                 continue;
             };
@@ -790,25 +836,195 @@ impl PeerSet {
                 );
                 return Err(RoomError::Peer(format!("{err} (peer {t})")));
             }
-            let msg = P2pMessage::new(is_private, own, t, data.clone());
-            let text = DtMessage::Message(msg).to_json();
-            if let Err(e) = slot.pc.send_text(&text).await {
-                emit(
-                    out,
-                    Event::DataChannelState {
-                        state: "sendMessageError".into(),
-                        peer_id: t.clone(),
-                        error: Some(e.to_string()),
-                        channel_name: label,
-                        channel_type: "messaging".into(),
-                        message_type: Some("message".into()),
-                    },
-                );
+            if let Err(e) = slot.dt.send_message(data.clone(), is_private) {
                 return Err(RoomError::Peer(e.to_string()));
             }
+            drain(s, t, slot, out).await;
             sent.push(t.clone());
         }
         Ok(sent)
+    }
+
+    /// Peers with an open messaging channel.
+    pub(crate) fn connected_peers(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.channel_open)
+            .map(|(id, _)| id.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// `sendBlobData` / `sendURLData`: one transfer id for every target.
+    pub(crate) async fn send_payload(
+        &mut self,
+        s: &Session,
+        targets: &[String],
+        payload: Payload,
+        opts: &crate::client::TransferOptions,
+        out: &mut Vec<Output>,
+    ) -> Result<(String, Vec<String>), RoomError> {
+        let mut id = None;
+        let mut started = Vec::new();
+        let mut errors = Vec::new();
+        for t in targets {
+            let Some(slot) = self.slots.get_mut(t) else {
+                errors.push(format!("{t}: no connection"));
+                continue;
+            };
+            if !slot.channel_open {
+                errors.push(format!("{t}: Datachannel connection is not opened"));
+                continue;
+            }
+            let tid = id
+                .get_or_insert_with(|| slot.dt.new_transfer_id(now_ms() as u64))
+                .clone();
+            slot.dt.timeout_secs = opts.timeout_secs;
+            match slot
+                .dt
+                .send_payload(&tid, payload.clone(), opts.name.as_deref(), true)
+            {
+                Ok(()) => started.push(t.clone()),
+                Err(e) => errors.push(format!("{t}: {e}")),
+            }
+            drain(s, t, slot, out).await;
+        }
+        match id {
+            Some(id) if !started.is_empty() => Ok((id, started)),
+            _ => Err(RoomError::Peer(if errors.is_empty() {
+                "no peer to send to".into()
+            } else {
+                errors.join("; ")
+            })),
+        }
+    }
+
+    /// `acceptDataTransfer` (accept or reject).
+    pub(crate) async fn respond(
+        &mut self,
+        s: &Session,
+        peer_id: &str,
+        transfer_id: &str,
+        accept: bool,
+        out: &mut Vec<Output>,
+    ) -> Result<(), RoomError> {
+        let slot = self
+            .slots
+            .get_mut(peer_id)
+            .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
+        let r = slot.dt.respond(transfer_id, accept);
+        drain(s, peer_id, slot, out).await;
+        r.map_err(|e| RoomError::Peer(e.to_string()))
+    }
+
+    /// `cancelDataTransfer(peerId, transferId)`.
+    pub(crate) async fn cancel(
+        &mut self,
+        s: &Session,
+        peer_id: &str,
+        transfer_id: &str,
+        out: &mut Vec<Output>,
+    ) -> Result<(), RoomError> {
+        let slot = self
+            .slots
+            .get_mut(peer_id)
+            .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
+        let r = slot.dt.cancel(transfer_id);
+        drain(s, peer_id, slot, out).await;
+        r.map_err(|e| RoomError::Peer(e.to_string()))
+    }
+
+    /// `startStreamingData(isStringStream, targets)`: one stream id for every target.
+    pub(crate) async fn start_stream(
+        &mut self,
+        s: &Session,
+        targets: &[String],
+        is_string: bool,
+        is_private: bool,
+        out: &mut Vec<Output>,
+    ) -> Result<String, RoomError> {
+        let own = s.self_id().unwrap_or_default();
+        let id = format!("stream_{own}_{}", now_ms());
+        let mut started = 0;
+        let mut errors = Vec::new();
+        for t in targets {
+            let Some(slot) = self.slots.get_mut(t) else {
+                continue;
+            };
+            match slot.dt.start_stream(&id, is_string, is_private) {
+                Ok(()) => started += 1,
+                Err(e) => errors.push(format!("{t}: {e}")),
+            }
+            drain(s, t, slot, out).await;
+        }
+        if started == 0 {
+            return Err(RoomError::Peer(if errors.is_empty() {
+                "no peer to stream to".into()
+            } else {
+                errors.join("; ")
+            }));
+        }
+        Ok(id)
+    }
+
+    /// `streamData(chunk)` on every peer of the stream; returns how many peers took it.
+    pub(crate) async fn stream_send(
+        &mut self,
+        s: &Session,
+        stream_id: &str,
+        chunk: &TransferData,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        let mut n = 0;
+        for (id, slot) in self.slots.iter_mut() {
+            let c = match chunk {
+                TransferData::Bytes(b) => skylink_dt::transfer::Chunk::Binary(b),
+                TransferData::Text(t) => skylink_dt::transfer::Chunk::Text(t),
+            };
+            if slot.dt.stream_send(stream_id, c).is_ok() {
+                n += 1;
+            }
+            drain(s, id, slot, out).await;
+        }
+        n
+    }
+
+    /// `stopStreamingData(streamId)`; returns how many peers had it.
+    pub(crate) async fn stream_stop(
+        &mut self,
+        s: &Session,
+        stream_id: &str,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        let mut n = 0;
+        for (id, slot) in self.slots.iter_mut() {
+            if slot.dt.stream_stop(stream_id).is_ok() {
+                n += 1;
+            }
+            drain(s, id, slot, out).await;
+        }
+        n
+    }
+
+    /// The earliest DT deadline of any peer.
+    pub(crate) fn poll_timeout(&self) -> Option<std::time::Instant> {
+        self.slots
+            .values()
+            .filter_map(|s| s.dt.poll_timeout())
+            .min()
+    }
+
+    /// DT timers.
+    pub(crate) async fn handle_timeout(&mut self, s: &Session, out: &mut Vec<Output>) {
+        let now = std::time::Instant::now();
+        for (id, slot) in self.slots.iter_mut() {
+            if slot.dt.poll_timeout().is_some_and(|t| t <= now) {
+                slot.dt.handle_timeout(now);
+                drain(s, id, slot, out).await;
+            }
+        }
     }
 }
 
@@ -905,6 +1121,85 @@ fn stats_context(
     }
 }
 
+fn data_channel_state(state: &str, peer_id: &str, label: &str) -> Event {
+    Event::DataChannelState {
+        state: state.into(),
+        peer_id: peer_id.to_owned(),
+        error: None,
+        channel_name: label.to_owned(),
+        channel_type: "data".into(),
+        message_type: None,
+    }
+}
+
+/// Carries out everything the peer's DT state queued: frames, channels, events.
+async fn drain(s: &Session, peer_id: &str, slot: &mut Slot, out: &mut Vec<Output>) {
+    let mut wrote = false;
+    while let Some(o) = slot.dt.poll_output() {
+        if matches!(
+            o,
+            DtOut::Send { .. } | DtOut::OpenChannel { .. } | DtOut::CloseChannel { .. }
+        ) {
+            wrote = true;
+        }
+        match o {
+            DtOut::Send { label, frame } => {
+                let r = match &frame {
+                    OutFrame::Text(t) => slot.pc.send_on(&label, Some(t), None).await,
+                    OutFrame::Binary(b) => slot.pc.send_on(&label, None, Some(b)).await,
+                };
+                if let Err(e) = r {
+                    tracing::debug!(peer = peer_id, %label, error = %e, "data-channel send failed");
+                    slot.dt.channel_closed(&label, std::time::Instant::now());
+                }
+            }
+            DtOut::OpenChannel { label } => {
+                if let Err(e) = slot.pc.open_channel(&label).await {
+                    tracing::debug!(peer = peer_id, %label, error = %e, "opening a DATA channel failed");
+                    slot.dt.channel_closed(&label, std::time::Instant::now());
+                }
+            }
+            DtOut::CloseChannel { label } => {
+                // Deliberately left open (deviation from data-transfer.md §1.8, recorded in
+                // docs/architecture.md): with webrtc 0.21 a DATA channel created right after
+                // another one was closed reuses its SCTP stream id while the reset is still
+                // in flight, and the new channel never opens on our side. Measured: 4–8 of 10
+                // Rust↔Rust runs stalled with the close, 0 of 10 without. The channel dies with
+                // the peer connection; the remote side may still close it.
+                tracing::trace!(peer = peer_id, %label, "DATA channel kept open after its transfer");
+            }
+            DtOut::Transfer(e) => emit(out, crate::transfer::transfer_event(e)),
+            DtOut::Stream(e) => {
+                for ev in crate::transfer::stream_events(s, e) {
+                    emit(out, ev);
+                }
+            }
+            DtOut::Message { sender, message } => {
+                let own = s.self_id().unwrap_or_default().to_owned();
+                emit(
+                    out,
+                    Event::IncomingMessage {
+                        message: MessageInfo {
+                            content: message.data.unwrap_or(Value::Null),
+                            is_private: message.is_private == Some(true),
+                            target_peer_id: Some(Value::String(own)),
+                            is_data_channel: true,
+                            sender_peer_id: sender.clone(),
+                            list_of_peers: None,
+                        },
+                        peer_info: s.peer_info(&sender).cloned().unwrap_or_default(),
+                        peer_id: sender,
+                        is_self: false,
+                    },
+                );
+            }
+        }
+    }
+    if wrote && let Err(e) = slot.pc.flush().await {
+        tracing::debug!(peer = peer_id, error = %e, "waking the peer connection driver");
+    }
+}
+
 fn channel_state(state: &str, peer_id: &str, label: &str, error: Option<String>) -> Event {
     Event::DataChannelState {
         state: state.into(),
@@ -913,37 +1208,6 @@ fn channel_state(state: &str, peer_id: &str, label: &str, error: Option<String>)
         channel_name: label.to_owned(),
         channel_type: "messaging".into(),
         message_type: None,
-    }
-}
-
-fn incoming_text(s: &Session, peer_id: &str, label: &str, text: &str, out: &mut Vec<Output>) {
-    match classify(Frame::Text(text)) {
-        Ok(Incoming::Message(DtMessage::Message(m))) => {
-            let sender = m.sender.clone().unwrap_or_else(|| peer_id.to_owned());
-            let own = s.self_id().unwrap_or_default().to_owned();
-            emit(
-                out,
-                Event::IncomingMessage {
-                    message: MessageInfo {
-                        content: m.data.unwrap_or(Value::Null),
-                        is_private: m.is_private == Some(true),
-                        target_peer_id: Some(Value::String(own)),
-                        is_data_channel: true,
-                        sender_peer_id: sender.clone(),
-                        list_of_peers: None,
-                    },
-                    peer_info: s.peer_info(&sender).cloned().unwrap_or_default(),
-                    peer_id: sender,
-                    is_self: false,
-                },
-            );
-        }
-        Ok(other) => {
-            tracing::debug!(peer = peer_id, %label, kind = ?std::mem::discriminant(&other), "data-channel frame not handled (file transfer is not wired yet)");
-        }
-        Err(e) => {
-            tracing::debug!(peer = peer_id, %label, error = %e, "undecodable data-channel frame dropped");
-        }
     }
 }
 

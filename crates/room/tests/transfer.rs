@@ -1,0 +1,210 @@
+//! File transfers and data streams between two Rust peers through the real server: DT over
+//! real webrtc data channels (pipelined between skylink-rs peers).
+
+mod common;
+
+use std::time::Instant;
+
+use common::{bounded, client, options, start_server, wait_for};
+use skylink_room::{Client, Event, JoinOptions, TransferData, TransferOptions};
+use tokio::sync::broadcast;
+
+async fn pair(
+    room: &str,
+) -> (
+    Client,
+    broadcast::Receiver<Event>,
+    String,
+    Client,
+    broadcast::Receiver<Event>,
+    String,
+) {
+    let addr = start_server(None).await;
+    let (a, mut a_rx) = client(options(addr, "app"));
+    let (b, mut b_rx) = client(options(addr, "app"));
+    let a_id = bounded("A joins", a.join_room(Some(room), JoinOptions::default()))
+        .await
+        .expect("A");
+    let b_id = bounded("B joins", b.join_room(Some(room), JoinOptions::default()))
+        .await
+        .expect("B");
+    for (rx, peer) in [(&mut a_rx, &b_id), (&mut b_rx, &a_id)] {
+        let p = peer.clone();
+        wait_for(rx, "messaging channel open", move |e| match e {
+            Event::DataChannelState {
+                state,
+                peer_id,
+                channel_type,
+                ..
+            } if state == "open" && *peer_id == p && channel_type == "messaging" => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+    (a, a_rx, a_id, b, b_rx, b_id)
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+async fn request(rx: &mut broadcast::Receiver<Event>) -> (String, serde_json::Value) {
+    wait_for(rx, "incomingDataRequest", |e| match e {
+        Event::IncomingDataRequest {
+            transfer_id,
+            transfer_info,
+            is_self: false,
+            ..
+        } => Some((transfer_id.clone(), transfer_info.clone())),
+        _ => None,
+    })
+    .await
+}
+
+async fn state(rx: &mut broadcast::Receiver<Event>, id: &str, want: &str) -> serde_json::Value {
+    let (id, want) = (id.to_owned(), want.to_owned());
+    wait_for(rx, &format!("dataTransferState {want}"), move |e| match e {
+        Event::DataTransferState {
+            state,
+            transfer_id,
+            transfer_info,
+            ..
+        } if *transfer_id == id && *state == want => Some(transfer_info.clone()),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_accept_reject_cancel_and_url_data() {
+    let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair("xfer").await;
+
+    // 1 MiB blob, accepted: byte-exact at B, completed on both sides.
+    let data = pattern(1 << 20);
+    let t = Instant::now();
+    let (id, peers) = a
+        .send_blob_data(
+            data.clone(),
+            Some(vec![b_id.clone()]),
+            TransferOptions {
+                name: Some("pattern.bin".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("send");
+    assert_eq!(peers, vec![b_id.clone()]);
+    let (rid, info) = request(&mut b_rx).await;
+    assert_eq!(rid, id);
+    assert_eq!(info["name"], "pattern.bin");
+    assert_eq!(info["size"], 1 << 20);
+    b.accept_data_transfer(&a_id, &id, true)
+        .await
+        .expect("accept");
+    let got = wait_for(&mut b_rx, "incomingData", |e| match e {
+        Event::IncomingData {
+            data: TransferData::Bytes(d),
+            is_self: false,
+            ..
+        } => Some(d.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(&got[..], &data[..]);
+    state(&mut a_rx, &id, "uploadCompleted").await;
+    eprintln!("1 MiB in {:?}", t.elapsed());
+
+    // Rejected.
+    let (id, _) = a
+        .send_blob_data(
+            pattern(10_000),
+            Some(vec![b_id.clone()]),
+            TransferOptions::default(),
+        )
+        .await
+        .expect("send");
+    let (rid, _) = request(&mut b_rx).await;
+    b.accept_data_transfer(&a_id, &rid, false)
+        .await
+        .expect("reject");
+    state(&mut a_rx, &id, "rejected").await;
+
+    // A string (sendURLData).
+    let text = "data:text/plain;base64,aMOpbGxv ✓ 日本";
+    let (id, _) = a
+        .send_url_data(text, Some(vec![b_id.clone()]), TransferOptions::default())
+        .await
+        .expect("url data");
+    let (rid, info) = request(&mut b_rx).await;
+    assert_eq!(info["dataType"], "dataURL");
+    b.accept_data_transfer(&a_id, &rid, true)
+        .await
+        .expect("accept");
+    let got = wait_for(&mut b_rx, "incomingData (text)", |e| match e {
+        Event::IncomingData {
+            data: TransferData::Text(t),
+            is_self: false,
+            ..
+        } => Some(t.to_string()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, text);
+    state(&mut a_rx, &id, "uploadCompleted").await;
+
+    // Cancelled by the receiver mid-way.
+    let (id, _) = a
+        .send_blob_data(
+            pattern(32 << 20),
+            Some(vec![b_id.clone()]),
+            TransferOptions::default(),
+        )
+        .await
+        .expect("send");
+    let (rid, _) = request(&mut b_rx).await;
+    b.accept_data_transfer(&a_id, &rid, true)
+        .await
+        .expect("accept");
+    state(&mut b_rx, &rid, "downloading").await;
+    b.cancel_data_transfer(&a_id, &rid).await.expect("cancel");
+    state(&mut a_rx, &id, "cancel").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_stream_in_order() {
+    let (a, mut a_rx, _a_id, _b, mut b_rx, b_id) = pair("stream").await;
+    let id = a
+        .start_streaming_data(false, Some(vec![b_id.clone()]))
+        .await
+        .expect("start");
+    wait_for(&mut b_rx, "incomingDataStreamStarted", |e| {
+        matches!(e, Event::IncomingDataStreamStarted { is_self: false, .. }).then_some(())
+    })
+    .await;
+    wait_for(&mut a_rx, "sendStart", |e| {
+        matches!(e, Event::DataStreamState { state, .. } if state == "sendStart").then_some(())
+    })
+    .await;
+    for i in 0..5u8 {
+        a.stream_data(&id, TransferData::Bytes(vec![i; 1000].into()))
+            .await
+            .expect("chunk");
+    }
+    for i in 0..5u8 {
+        let c = wait_for(&mut b_rx, "stream chunk", |e| match e {
+            Event::IncomingDataStream {
+                chunk: TransferData::Bytes(c),
+                is_self: false,
+                ..
+            } => Some(c.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(&c[..], &vec![i; 1000][..]);
+    }
+    a.stop_streaming_data(&id).await.expect("stop");
+    wait_for(&mut b_rx, "incomingDataStreamStopped", |e| {
+        matches!(e, Event::IncomingDataStreamStopped { is_self: false, .. }).then_some(())
+    })
+    .await;
+}
