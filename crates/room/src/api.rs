@@ -5,11 +5,16 @@
 //! The pure parts ([`api_url`], [`classify_response`], [`iso_timestamp`]) are separated from
 //! the thin I/O ([`fetch_room`]).
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use serde::Serialize;
 use skylink_sm::room_api::{ApiResponse, ApiSuccess, ClientErrorCode, parse_api_response};
 
@@ -80,6 +85,12 @@ pub struct InitOptions {
     pub ice: crate::ice::IceOptions,
     /// Codec, bandwidth and connection settings of the SDP munging (skylink-sdp).
     pub sdp_settings: skylink_sdp::SdpSettings,
+    /// Extra trusted root certificates for `https`/`wss` (room API, websocket and
+    /// long-polling), on top of the built-in Mozilla roots (webpki-roots): for self-signed or
+    /// private-CA deployments and tests. Each entry is one DER certificate or a PEM text with
+    /// one or more `CERTIFICATE` blocks. Default: empty. An entry that does not parse makes the
+    /// room-API request fail with `readyStateChange(ERROR)` (`errorCode` −1).
+    pub extra_root_certs: Vec<Vec<u8>>,
 }
 
 impl InitOptions {
@@ -105,6 +116,7 @@ impl InitOptions {
             udp_addrs: vec!["0.0.0.0:0".to_owned()],
             ice: crate::ice::IceOptions::default(),
             sdp_settings: skylink_sdp::SdpSettings::default(),
+            extra_root_certs: Vec::new(),
         }
     }
 
@@ -254,11 +266,122 @@ enum Attempt {
     NetworkError(String),
 }
 
+/// Problems setting up TLS (before any byte is sent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsSetupError {
+    /// An [`InitOptions::extra_root_certs`] entry is not a usable certificate.
+    #[error("extra root certificate #{index} is not usable: {reason}")]
+    BadExtraRoot {
+        /// Index in [`InitOptions::extra_root_certs`].
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The crypto provider refused the default protocol versions (a build problem).
+    #[error("TLS provider: {0}")]
+    Provider(String),
+}
+
+/// The rustls client configuration (ring provider) trusting the webpki roots plus
+/// `extra_roots` (each DER or PEM, see [`InitOptions::extra_root_certs`]).
+///
+/// # Errors
+/// [`TlsSetupError`] when an extra root does not parse or is rejected as a trust anchor.
+pub fn tls_client_config(
+    extra_roots: &[Vec<u8>],
+) -> Result<Arc<rustls::ClientConfig>, TlsSetupError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for (index, entry) in extra_roots.iter().enumerate() {
+        let bad = |reason: String| TlsSetupError::BadExtraRoot { index, reason };
+        let certs: Vec<CertificateDer<'static>> =
+            if entry.trim_ascii_start().starts_with(b"-----BEGIN") {
+                CertificateDer::pem_slice_iter(entry)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| bad(format!("bad PEM: {e}")))?
+            } else {
+                vec![CertificateDer::from(entry.clone())]
+            };
+        if certs.is_empty() {
+            return Err(bad("no CERTIFICATE block in the PEM text".into()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| TlsSetupError::Provider(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The HTTP client of the room API and of long-polling: `http` and `https` (with `tls`).
+pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<bytes::Bytes>>;
+
+/// A pooled HTTP/1.1 client for `http:` and `https:` URLs.
+pub(crate) fn http_client(tls: &rustls::ClientConfig) -> HttpClient {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// Describes a transport error with its whole source chain; `true` when a TLS failure
+/// (handshake, certificate) is in the chain.
+pub(crate) fn describe_error(e: &(dyn std::error::Error + 'static)) -> (String, bool) {
+    let mut text = e.to_string();
+    let mut tls = false;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    // `io::Error::source` skips the error it wraps, so follow `get_ref` for those (connectors
+    // wrap the rustls error in one or two `io::Error`s).
+    let mut depth = 0;
+    while let Some(err) = cur {
+        depth += 1;
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            tls = true;
+        }
+        let next: Option<&(dyn std::error::Error + 'static)> = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner),
+            None => err.source(),
+        };
+        if let Some(next) = next {
+            let s = next.to_string();
+            if !text.contains(&s) {
+                text.push_str(": ");
+                text.push_str(&s);
+            }
+        }
+        cur = if depth < 16 { next } else { None };
+    }
+    if tls {
+        text = format!("TLS failure: {text}");
+    }
+    (text, tls)
+}
+
+fn network_error(detail: impl std::fmt::Display) -> ReadyStateError {
+    ReadyStateError {
+        status: 0,
+        content: format!("Network error occurred. (Status: 0) {detail}"),
+        error_code: Some(ClientErrorCode::XmlHttpRequestError.code()),
+    }
+}
+
 /// Performs the room-API request for `room` (spec §1.4): up to [`API_ATTEMPTS`] attempts of
 /// `api_timeout` each, then classification.
 ///
-/// Only `http:` URLs are supported for now (TLS is a documented gap): with `force_ssl` the
-/// request fails with `errorCode` −1.
+/// `http:` and `https:` (rustls, webpki roots plus [`InitOptions::extra_root_certs`]). A TLS
+/// failure (untrusted certificate, handshake error) is a network error: status 0,
+/// `errorCode` −1, `content` naming the TLS failure.
 ///
 /// # Errors
 /// The [`ReadyStateError`] to emit with `readyStateChange(ERROR)`.
@@ -270,19 +393,14 @@ pub async fn fetch_room(opts: &InitOptions, room: &str) -> Result<ApiSuccess, Re
         url
     };
     tracing::debug!(%url, "room-API request");
-    let uri: http::Uri = url.parse().map_err(|e| ReadyStateError {
-        status: 0,
-        content: format!("Network error occurred. (Status: 0) invalid URL {url}: {e}"),
-        error_code: Some(ClientErrorCode::XmlHttpRequestError.code()),
-    })?;
-    if uri.scheme_str() != Some("http") {
-        return Err(ReadyStateError {
-            status: 0,
-            content: format!("Network error occurred. (Status: 0) unsupported scheme in {url}"),
-            error_code: Some(ClientErrorCode::XmlHttpRequestError.code()),
-        });
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| network_error(format_args!("invalid URL {url}: {e}")))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(network_error(format_args!("unsupported scheme in {url}")));
     }
-    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let tls = tls_client_config(&opts.extra_root_certs).map_err(network_error)?;
+    let client = http_client(&tls);
     for attempt in 1..=API_ATTEMPTS {
         let fut = async {
             match client.get(uri.clone()).await {
@@ -293,21 +411,17 @@ pub async fn fetch_room(opts: &InitOptions, room: &str) -> Result<ApiSuccess, Re
                             status,
                             String::from_utf8_lossy(&b.to_bytes()).into_owned(),
                         ),
-                        Err(e) => Attempt::NetworkError(e.to_string()),
+                        Err(e) => Attempt::NetworkError(describe_error(&e).0),
                     }
                 }
-                Err(e) => Attempt::NetworkError(e.to_string()),
+                Err(e) => Attempt::NetworkError(describe_error(&e).0),
             }
         };
         match tokio::time::timeout(opts.api_timeout, fut).await {
             Ok(Attempt::Done(status, body)) => return classify_response(status, &body),
             Ok(Attempt::NetworkError(e)) => {
                 tracing::debug!(error = %e, "room-API network error");
-                return Err(ReadyStateError {
-                    status: 0,
-                    content: format!("Network error occurred. (Status: 0) {e}"),
-                    error_code: Some(ClientErrorCode::XmlHttpRequestError.code()),
-                });
+                return Err(network_error(e));
             }
             Err(_) => tracing::debug!(attempt, "room-API attempt timed out"),
         }
@@ -403,6 +517,33 @@ mod tests {
         assert_eq!(js_number(24.0), "24");
         assert_eq!(js_number(0.5), "0.5");
         assert_eq!(js_number(1.25), "1.25");
+    }
+
+    #[test]
+    fn extra_roots_der_pem_and_garbage() {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let der = cert.cert.der().to_vec();
+        let pem = cert.cert.pem().into_bytes();
+        assert!(tls_client_config(&[]).is_ok());
+        assert!(tls_client_config(&[der, pem]).is_ok());
+        let err = tls_client_config(&[b"-----BEGIN CERTIFICATE-----\nxx\n".to_vec()]).unwrap_err();
+        assert!(
+            matches!(err, TlsSetupError::BadExtraRoot { index: 0, .. }),
+            "{err}"
+        );
+        let err = tls_client_config(&[
+            b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n".to_vec()
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(err, TlsSetupError::BadExtraRoot { index: 0, .. }),
+            "{err}"
+        );
+        let err = tls_client_config(&[vec![1, 2, 3]]).unwrap_err();
+        assert!(
+            matches!(err, TlsSetupError::BadExtraRoot { index: 0, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -925,7 +925,8 @@ impl Engine {
         }
     }
 
-    /// Walks the fallback chain (websocket phase) until a socket opens.
+    /// Walks the whole fallback chain (websocket, then long-polling instances) until a
+    /// socket opens.
     async fn open_socket(
         &mut self,
         api: &ApiSuccess,
@@ -960,26 +961,32 @@ impl Engine {
         let mut first_instance = true;
         let mut last_error = String::from("no socket instance");
         let mut last_fallback = SocketFallback::NonFallback;
+        let mut last_transport = "WebSocket";
+        // https/wss trust: webpki roots + `extra_root_certs` (a bad entry already failed init).
+        let tls =
+            crate::api::tls_client_config(&self.opts.extra_root_certs).map_err(|e| e.to_string());
         while let Some(inst) = plan.next_instance() {
-            let url = match &fixed_url {
+            let polling = inst.transport == Transport::Polling;
+            let ws_url = match &fixed_url {
                 Some(u) => u.clone(),
                 None => {
                     crate::eio::websocket_url(secure, &host, inst.port, Some(&now_ms().to_string()))
                 }
             };
+            let url = if polling {
+                crate::polling::websocket_to_polling(&ws_url)
+            } else {
+                ws_url
+            };
+            last_transport = if polling { "Polling" } else { "WebSocket" };
             let mut ss = SocketSession {
                 server_url: url.clone(),
-                transport_type: "WebSocket".into(),
+                transport_type: last_transport.into(),
                 attempts: 0,
                 final_attempts: inst.final_attempts,
                 fallback_type: inst.fallback,
             };
             last_fallback = inst.fallback;
-            if inst.transport == Transport::Polling {
-                // Documented gap: no long-polling transport yet.
-                tracing::debug!("long-polling fallback not implemented; aborting the chain");
-                break;
-            }
             if !first_instance {
                 self.emit(Event::SocketError {
                     error_code: SocketErrorCode::ReconnectionAttempt,
@@ -991,10 +998,18 @@ impl Engine {
             for attempt in 1..=inst.attempts {
                 ss.attempts = attempt - 1;
                 if attempt > 1 {
+                    // The polling phase caps the back-off at 1000 ms (spec §2.3).
+                    let max = if polling {
+                        self.opts
+                            .reconnection_delay_max
+                            .min(std::time::Duration::from_millis(1000))
+                    } else {
+                        self.opts.reconnection_delay_max
+                    };
                     let delay = reconnection_delay(
                         attempt - 1,
                         self.opts.reconnection_delay,
-                        self.opts.reconnection_delay_max,
+                        max,
                         rand::random::<f64>(),
                     );
                     tokio::time::sleep(delay).await;
@@ -1004,7 +1019,18 @@ impl Engine {
                         session: ss.clone(),
                     });
                 }
-                match socket::connect(&url, self.opts.socket_timeout).await {
+                let result = match &tls {
+                    Err(e) => Err(e.clone()),
+                    Ok(tls) if polling => {
+                        crate::polling::connect(&url, tls.clone(), self.opts.socket_timeout)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    Ok(tls) => socket::connect(&url, tls.clone(), self.opts.socket_timeout)
+                        .await
+                        .map_err(|e| e.to_string()),
+                };
+                match result {
                     Ok(conn) => return Ok((conn, ss)),
                     Err(e) => {
                         tracing::debug!(%url, attempt, error = %e, "socket attempt failed");
@@ -1026,7 +1052,7 @@ impl Engine {
         }
         let ss = SocketSession {
             server_url: host,
-            transport_type: "WebSocket".into(),
+            transport_type: last_transport.into(),
             attempts: 0,
             final_attempts: 0,
             fallback_type: last_fallback,

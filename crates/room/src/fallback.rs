@@ -73,7 +73,7 @@ pub enum Transport {
     /// `websocket`.
     #[serde(rename = "WebSocket")]
     WebSocket,
-    /// Long-polling (not implemented by this client yet).
+    /// XHR long-polling (Engine.IO 3 polling, `crate::polling`).
     #[serde(rename = "Polling")]
     Polling,
 }

@@ -31,6 +31,7 @@ pub mod fallback;
 pub mod ice;
 pub mod peer;
 mod peers;
+mod polling;
 pub mod session;
 mod socket;
 pub mod stats;

@@ -1,6 +1,10 @@
 //! One Engine.IO 3 websocket connection (thin I/O around [`crate::eio`]): handshake, wait for
-//! the socket.io CONNECT (`40`), client-driven heartbeat, ordered outgoing frames.
+//! the socket.io CONNECT (`40`), client-driven heartbeat, ordered outgoing frames. `wss://`
+//! URLs use rustls with the configuration of [`crate::api::tls_client_config`].
+//!
+//! The long-polling transport ([`crate::polling`]) produces the same [`Connection`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -52,42 +56,92 @@ impl Connection {
     }
 }
 
+/// Why a connection attempt (websocket or long-polling) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TransportError {
+    /// TLS setup, handshake or certificate verification failed.
+    #[error("TLS failure: {0}")]
+    Tls(String),
+    /// TCP/HTTP/websocket-level failure (refused, reset, bad status…).
+    #[error("{0}")]
+    Network(String),
+    /// The server ended or garbled the Engine.IO/socket.io handshake.
+    #[error("{0}")]
+    Handshake(String),
+    /// The attempt did not complete within the socket timeout.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+impl TransportError {
+    /// A network error, classified as [`TransportError::Tls`] when TLS is in its chain.
+    pub(crate) fn from_error(context: &str, e: &(dyn std::error::Error + 'static)) -> Self {
+        let (text, tls) = crate::api::describe_error(e);
+        if tls {
+            // `describe_error` already prefixed the text with "TLS failure".
+            let text = text.strip_prefix("TLS failure: ").unwrap_or(&text);
+            TransportError::Tls(format!("{context}: {text}"))
+        } else {
+            TransportError::Network(format!("{context}: {text}"))
+        }
+    }
+}
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Connects to `url` (a `ws://…/socket.io/?…EIO=3&transport=websocket` URL) and completes the
-/// Engine.IO handshake and socket.io CONNECT within `timeout`.
-pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Connection, String> {
+/// Connects to `url` (a `ws[s]://…/socket.io/?…EIO=3&transport=websocket` URL) and completes
+/// the Engine.IO handshake and socket.io CONNECT within `timeout`; `tls` is used for `wss`.
+pub(crate) async fn connect(
+    url: &str,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<Connection, TransportError> {
     let fut = async {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .map_err(|e| format!("websocket connect failed: {e}"))?;
+        let connector = if url.starts_with("wss:") {
+            tokio_tungstenite::Connector::Rustls(tls)
+        } else {
+            tokio_tungstenite::Connector::Plain
+        };
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector))
+                .await
+                .map_err(|e| TransportError::from_error("websocket connect failed", &e))?;
         let mut handshake: Option<Handshake> = None;
         loop {
             let Some(frame) = ws.next().await else {
-                return Err("closed during handshake".to_owned());
+                return Err(TransportError::Handshake("closed during handshake".into()));
             };
-            let frame = frame.map_err(|e| format!("websocket error during handshake: {e}"))?;
+            let frame = frame
+                .map_err(|e| TransportError::from_error("websocket error during handshake", &e))?;
             let WsMessage::Text(text) = frame else {
                 continue;
             };
             match eio::decode(text.as_str()) {
                 Ok(EioPacket::Open(h)) => handshake = Some(h),
                 Ok(EioPacket::Socket(SioEvent::Connect)) => {
-                    let h = handshake.ok_or("socket.io CONNECT before Engine.IO open")?;
+                    let h = handshake.ok_or_else(|| {
+                        TransportError::Handshake("socket.io CONNECT before Engine.IO open".into())
+                    })?;
                     return Ok((ws, h));
                 }
                 Ok(EioPacket::Close) | Ok(EioPacket::Socket(SioEvent::Disconnect)) => {
-                    return Err("server closed during handshake".to_owned());
+                    return Err(TransportError::Handshake(
+                        "server closed during handshake".into(),
+                    ));
                 }
                 Ok(_) => {}
-                Err(e) => return Err(format!("bad handshake frame: {e}")),
+                Err(e) => {
+                    return Err(TransportError::Handshake(format!(
+                        "bad handshake frame: {e}"
+                    )));
+                }
             }
         }
     };
     let (ws, handshake) = tokio::time::timeout(timeout, fut)
         .await
-        .map_err(|_| format!("timed out after {timeout:?}"))??;
+        .map_err(|_| TransportError::Timeout(timeout))??;
     tracing::debug!(sid = %handshake.sid, ping_interval = handshake.ping_interval_ms, "socket open");
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (in_tx, in_rx) = mpsc::unbounded_channel();
