@@ -467,7 +467,15 @@ impl PeerSession {
         let runtime: Arc<dyn Runtime> = Arc::new(BufferedRuntime {
             buffer_bytes: config.udp_buffer_bytes,
         });
+        // Without codecs webrtc rejects a browser's audio/video m-lines (port 0), and with them
+        // the BUNDLE tag: Chromium then moves the bundle to new m-lines on the next offer and
+        // the renegotiated transport never carries data. With the default codecs the sections
+        // are answered (inactive when we send nothing) and stay in the bundle, as a browser
+        // without media answers them.
+        let mut media = webrtc::peer_connection::MediaEngine::default();
+        media.register_default_codecs()?;
         let pc = PeerConnectionBuilder::new()
+            .with_media_engine(media)
             .with_configuration(
                 RTCConfigurationBuilder::new()
                     .with_ice_servers(ice_servers)
