@@ -85,6 +85,10 @@ pub struct InitOptions {
     pub ice: crate::ice::IceOptions,
     /// Codec, bandwidth and connection settings of the SDP munging (skylink-sdp).
     pub sdp_settings: skylink_sdp::SdpSettings,
+    /// Offer the skylink-dt extensions (pipelined and resumable transfers, SHA-1 check) to
+    /// other skylink-rs peers (default `true`; JS peers never get them). `false` gives the
+    /// reference's stop-and-wait protocol everywhere (the benchmark baseline).
+    pub dt_extensions: bool,
     /// Extra trusted root certificates for `https`/`wss` (room API, websocket and
     /// long-polling), on top of the built-in Mozilla roots (webpki-roots): for self-signed or
     /// private-CA deployments and tests. Each entry is one DER certificate or a PEM text with
@@ -117,6 +121,7 @@ impl InitOptions {
             ice: crate::ice::IceOptions::default(),
             sdp_settings: skylink_sdp::SdpSettings::default(),
             extra_root_certs: Vec::new(),
+            dt_extensions: true,
         }
     }
 

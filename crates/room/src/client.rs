@@ -896,6 +896,7 @@ impl Engine {
         self.peers = Some(PeerSet::new(PeerLayerConfig {
             udp_addrs: self.opts.udp_addrs.clone(),
             sdp: self.opts.sdp_settings.clone(),
+            dt_extensions: self.opts.dt_extensions,
         }));
         let _ = conn.tx.send(SocketOut::Send(session.join_room_json()));
         self.emit(Event::ChannelOpen {

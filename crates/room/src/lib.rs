@@ -1,6 +1,6 @@
 //! # skylink-room
 //!
-//! The Skylink client engine (no media yet): the room-API request of `init()`, a socket.io
+//! The Skylink client engine (no media yet): the room-API request of `init()` (http or https), a socket.io
 //! (protocol 4 over Engine.IO 3) client over a tokio-tungstenite websocket with the
 //! `SOCKET_FALLBACK` chain and reconnection, the §4 throttled outgoing queue, the room session
 //! (`joinRoom`, `enter`/`welcome`, messages, user data, room lock, leave, automatic rejoin),
@@ -16,7 +16,7 @@
 //! | [`Client`] | the engine task and its handle | tokio |
 //!
 //! Protocol decisions live in the sans-IO modules; [`Client`] only moves bytes and timers.
-//! See the crate README for what is still missing (WebRTC, long-polling, TLS).
+//! See the crate README for what is still missing (media, MCU-specific refresh).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

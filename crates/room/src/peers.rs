@@ -97,6 +97,8 @@ pub(crate) struct PeerLayerConfig {
     pub udp_addrs: Vec<String>,
     /// SDP munging settings.
     pub sdp: SdpSettings,
+    /// Offer the skylink-dt extensions to skylink-rs peers.
+    pub dt_extensions: bool,
 }
 
 /// All peer connections of one room session.
@@ -356,7 +358,9 @@ impl PeerSet {
             info.map_or("other", |i| i.agent.name.as_str()),
         );
         profile.mcu_in_room = s.has_mcu() || peer_id == "MCU";
-        let dt = PeerDt::new(own, peer_id, Dialect::for_peer(&profile));
+        let mut dialect = Dialect::for_peer(&profile);
+        dialect.extensions &= self.cfg.dt_extensions;
+        let dt = PeerDt::new(own, peer_id, dialect);
         let mut ctx = PeerContext::new(
             peer_id,
             info.map_or("other".to_owned(), |i| i.agent.name.clone()),

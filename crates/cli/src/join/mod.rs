@@ -47,8 +47,7 @@ pub struct JoinArgs {
     #[arg(long)]
     pub room: String,
     /// The roomServer URL (`http://host:port`, `//host:port` or `host:port`); default: a
-    /// local `skylink serve` (http://127.0.0.1:8018). `https://` is accepted but TLS is not
-    /// supported by the client yet.
+    /// local `skylink serve` (http://127.0.0.1:8018). `https://` turns on forceSSL (TLS).
     #[arg(long, env = "SKYLINK_SERVER")]
     pub server: Option<String>,
     /// The App Key (a server without configuration accepts any).
