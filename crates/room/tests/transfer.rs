@@ -208,3 +208,54 @@ async fn data_stream_in_order() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_survives_an_ice_restart_mid_way() {
+    let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair("xfer-restart").await;
+    let data = pattern(24 << 20);
+    let (id, _) = a
+        .send_blob_data(
+            data.clone(),
+            Some(vec![b_id.clone()]),
+            TransferOptions::default(),
+        )
+        .await
+        .expect("send");
+    let (rid, _) = request(&mut b_rx).await;
+    b.accept_data_transfer(&a_id, &rid, true)
+        .await
+        .expect("accept");
+    state(&mut b_rx, &rid, "downloading").await;
+    // Mid-way: renegotiate with new ICE credentials (the answerer asks; the offerer re-offers).
+    let r = b
+        .refresh_connection(Some(vec![a_id.clone()]), true)
+        .await
+        .expect("refresh");
+    assert!(r.refresh_errors.is_empty(), "{:?}", r.refresh_errors);
+    let aid = a_id.clone();
+    wait_for(
+        &mut b_rx,
+        "the restart's answer applied",
+        move |e| match e {
+            Event::HandshakeProgress {
+                state: skylink_room::HandshakeProgress::Answer,
+                peer_id,
+                ..
+            } if *peer_id == aid => Some(()),
+            _ => None,
+        },
+    )
+    .await;
+    let got = wait_for(&mut b_rx, "incomingData after the restart", |e| match e {
+        Event::IncomingData {
+            data: TransferData::Bytes(d),
+            is_self: false,
+            ..
+        } => Some(d.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got.len(), data.len());
+    assert!(got[..] == data[..], "bytes differ after the restart");
+    state(&mut a_rx, &id, "uploadCompleted").await;
+}

@@ -61,8 +61,9 @@ pub use events::{EventName, ListenerId, UnknownEventName};
 pub use logging::{DebugMode, LogLevel, LogRecord, SkylinkLogs};
 pub use skylink_room::event::{AgentInfo, CandidateInfo, CandidatesLength, PeerConfig};
 pub use skylink_room::{
-    Client, Credentials, Event, InitOptions, JoinOptions, MessageInfo, PeerInfo, ReadyStateError,
-    RoomError, RoomPeer, SocketServer, SocketSession,
+    ChannelInfo, Client, Credentials, Event, InitOptions, JoinOptions, MessageInfo, PeerInfo,
+    ReadyStateError, RefreshResult, RoomError, RoomPeer, SocketServer, SocketSession, TransferData,
+    TransferOptions,
 };
 
 use events::Registry;
@@ -340,6 +341,120 @@ impl Skylink {
     /// Only when the engine has stopped.
     pub async fn get_connection_status(&self, targets: Option<Vec<String>>) -> Result<Value> {
         Ok(self.inner.client.get_connection_status(targets).await?)
+    }
+}
+
+/// # File transfers and data streams
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink, peer_b: String) -> skylink::Result<()> {
+/// use skylink::{Event, TransferData, TransferOptions};
+/// let bytes = std::fs::read("report.pdf").expect("file");
+/// let options = TransferOptions { name: Some("report.pdf".into()), ..Default::default() };
+/// let (transfer_id, _peers) = skylink.send_blob_data(bytes, Some(vec![peer_b.clone()]), options).await?;
+/// // The receiver answers its incomingDataRequest with accept_data_transfer(sender, id, true);
+/// // progress arrives as dataTransferState events.
+/// # let _ = transfer_id;
+/// let stream = skylink.start_streaming_data(false, None).await?;
+/// skylink.stream_data(&stream, TransferData::Bytes(vec![1, 2, 3].into())).await?;
+/// skylink.stop_streaming_data(&stream).await?;
+/// # Ok(()) }
+/// ```
+impl Skylink {
+    /// `sendBlobData(data, timeout, targetPeerId)`: returns the transfer id and the peers it
+    /// started for.
+    ///
+    /// # Errors
+    /// Outside a room, or when no target could start.
+    pub async fn send_blob_data(
+        &self,
+        data: impl Into<std::sync::Arc<[u8]>>,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>)> {
+        Ok(self
+            .inner
+            .client
+            .send_blob_data(data, targets, options)
+            .await?)
+    }
+
+    /// `sendURLData(data, timeout, targetPeerId)`: a string transfer.
+    ///
+    /// # Errors
+    /// As [`Skylink::send_blob_data`].
+    pub async fn send_url_data(
+        &self,
+        data: &str,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>)> {
+        Ok(self
+            .inner
+            .client
+            .send_url_data(data, targets, options)
+            .await?)
+    }
+
+    /// `acceptDataTransfer(peerId, transferId, accept)`.
+    ///
+    /// # Errors
+    /// Unknown peer or transfer.
+    pub async fn accept_data_transfer(
+        &self,
+        peer_id: &str,
+        transfer_id: &str,
+        accept: bool,
+    ) -> Result<()> {
+        Ok(self
+            .inner
+            .client
+            .accept_data_transfer(peer_id, transfer_id, accept)
+            .await?)
+    }
+
+    /// `cancelDataTransfer(peerId, transferId)`.
+    ///
+    /// # Errors
+    /// Unknown peer or transfer.
+    pub async fn cancel_data_transfer(&self, peer_id: &str, transfer_id: &str) -> Result<()> {
+        Ok(self
+            .inner
+            .client
+            .cancel_data_transfer(peer_id, transfer_id)
+            .await?)
+    }
+
+    /// `startStreamingData(isStringStream, targetPeerId)`: the stream id.
+    ///
+    /// # Errors
+    /// Outside a room, or when no peer can take a stream.
+    pub async fn start_streaming_data(
+        &self,
+        is_string: bool,
+        targets: Option<Vec<String>>,
+    ) -> Result<String> {
+        Ok(self
+            .inner
+            .client
+            .start_streaming_data(is_string, targets)
+            .await?)
+    }
+
+    /// `streamData(streamId, chunk)`.
+    ///
+    /// # Errors
+    /// When no peer has that stream.
+    pub async fn stream_data(&self, stream_id: &str, chunk: TransferData) -> Result<()> {
+        Ok(self.inner.client.stream_data(stream_id, chunk).await?)
+    }
+
+    /// `stopStreamingData(streamId)`.
+    ///
+    /// # Errors
+    /// When no peer has that stream.
+    pub async fn stop_streaming_data(&self, stream_id: &str) -> Result<()> {
+        Ok(self.inner.client.stop_streaming_data(stream_id).await?)
     }
 }
 
