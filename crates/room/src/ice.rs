@@ -7,7 +7,7 @@
 //!   credentialed TURN entry) gets its own entries passed through instead, so a Rust peer talking
 //!   to `skylink serve` never looks up Temasys host names;
 //! * an `iceServer` override is kept even when `usePublicSTUN` is false (the reference empties
-//!   the list in that case, spec [Q]).
+//!   the list in that case, spec \[Q\]).
 
 use skylink_sm::message::PcConfig;
 
