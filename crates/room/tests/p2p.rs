@@ -289,3 +289,77 @@ async fn non_trickle_peer_sends_complete_descriptions() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privileged_peer_lists_and_introduces() {
+    let config = skylink_server::Config::from_toml_str(
+        r#"
+[[apps]]
+key = "priv"
+privileged = true
+auto_introduce = false
+"#,
+    )
+    .expect("config");
+    let addr = start_server(Some(config)).await;
+    let (a, mut a_rx) = client(options(addr, "priv"));
+    let (b, mut b_rx) = client(options(addr, "priv"));
+    let (c, mut c_rx) = client(options(addr, "priv"));
+    let a_id = join(&a, "intro").await;
+    let b_id = join(&b, "intro").await;
+    let c_id = join(&c, "intro").await;
+
+    c.get_peers(true).await.expect("getPeers");
+    wait_for(&mut c_rx, "getPeersStateChange enquired", |e| match e {
+        Event::GetPeersStateChange { state, .. } if state == "enquired" => Some(()),
+        _ => None,
+    })
+    .await;
+    let list = wait_for(&mut c_rx, "getPeersStateChange received", |e| match e {
+        Event::GetPeersStateChange {
+            state,
+            peer_list: Some(l),
+            ..
+        } if state == "received" => Some(l.clone()),
+        _ => None,
+    })
+    .await;
+    let in_room: Vec<String> = list
+        .as_object()
+        .and_then(|m| m.values().next())
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    for id in [&a_id, &b_id, &c_id] {
+        assert!(in_room.contains(id), "{id} missing from {list}");
+    }
+
+    // Without auto-introduction A and B have not met (the server relayed no `enter`; C's
+    // getPeers round trip above came after both joins); C introduces A to B and they connect.
+    let seen: Vec<String> = b
+        .get_peers_in_room()
+        .await
+        .expect("peers")
+        .into_iter()
+        .map(|p| p.peer_id)
+        .collect();
+    assert_eq!(
+        seen,
+        vec![b_id.clone()],
+        "B met peers without an introduction"
+    );
+    c.introduce_peer(&a_id, &b_id).await.expect("introduce");
+    wait_for(&mut c_rx, "introduceStateChange introducing", |e| match e {
+        Event::IntroduceStateChange { state, .. } if state == "introducing" => Some(()),
+        _ => None,
+    })
+    .await;
+    channel_open(&mut b_rx, &a_id).await;
+    channel_open(&mut a_rx, &b_id).await;
+    // An introduction of an unknown peer comes back as an error.
+    c.introduce_peer("nobody", &b_id).await.expect("introduce");
+    wait_for(&mut c_rx, "introduceStateChange error", |e| match e {
+        Event::IntroduceStateChange { state, .. } if state == "error" => Some(()),
+        _ => None,
+    })
+    .await;
+}
