@@ -2,6 +2,7 @@
 
 mod bench_join;
 mod bench_signaling;
+mod demo;
 mod join;
 mod sdp_cmd;
 
@@ -22,6 +23,9 @@ struct Cli {
 enum Command {
     /// Run the room-API + signaling server (skylinkjs 0.6 compatible).
     Serve(ServeArgs),
+    /// A narrated tour: embedded server + two Rust peers (join, chat, P2P, a file, a stream,
+    /// ICE restart, stats, leave) with a summary table.
+    Demo(demo::Args),
     /// Benchmarks and load generators.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -70,8 +74,14 @@ fn main() -> anyhow::Result<()> {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
+    // The demo narrates on stdout; its default log level keeps stderr quiet.
+    let default_level = if matches!(cli.command, Command::Demo(_)) {
+        "warn"
+    } else {
+        "info"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // `skylink join` keeps the SDK's log store (`setDebugMode`/`getLogs` commands). Its level
     // starts fully open so that RUST_LOG alone decides what reaches stderr until the bot's
     // `setLogLevel` narrows it.
@@ -89,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the tokio runtime")?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Bench(BenchCommand::Signaling(args)) => {
             runtime.block_on(bench_signaling::run(args))
         }
