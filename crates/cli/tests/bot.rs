@@ -35,6 +35,16 @@ struct Bot {
 
 impl Bot {
     fn spawn(name: &'static str, addr: SocketAddr, room: &str, user_data: Option<Value>) -> Bot {
+        Bot::spawn_with(name, addr, room, user_data, &[])
+    }
+
+    fn spawn_with(
+        name: &'static str,
+        addr: SocketAddr,
+        room: &str,
+        user_data: Option<Value>,
+        extra: &[&std::ffi::OsStr],
+    ) -> Bot {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_skylink"));
         cmd.arg("join")
             .arg("--json")
@@ -57,6 +67,7 @@ impl Bot {
         if let Some(d) = user_data {
             cmd.arg("--user-data").arg(d.to_string());
         }
+        cmd.args(extra);
         let mut child = cmd.spawn().expect("spawn skylink join");
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout");
@@ -464,5 +475,296 @@ async fn two_bots_connect_peer_to_peer() {
     b.event("peerLeft", |v| v["peerId"] == aid.as_str()).await;
     assert_eq!(a.exit_code().await, Some(0));
     drop(b.stdin.take());
+    assert_eq!(b.exit_code().await, Some(0));
+}
+
+/// A fresh, empty directory under the system temp dir (removed when dropped).
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("skylink-bot-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p.canonicalize().expect("canonical"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Two bots in `room`, B with `--download-dir`, their messaging channels open.
+async fn transfer_pair(room: &str, downloads: &std::path::Path) -> (Bot, String, Bot, String) {
+    let addr = start_server().await;
+    let mut a = Bot::spawn("A", addr, room, None);
+    let a_id = a.read_line().await["peerId"]
+        .as_str()
+        .expect("peerId")
+        .to_owned();
+    let mut b = Bot::spawn_with(
+        "B",
+        addr,
+        room,
+        None,
+        &["--download-dir".as_ref(), downloads.as_os_str()],
+    );
+    let b_id = b.read_line().await["peerId"]
+        .as_str()
+        .expect("peerId")
+        .to_owned();
+    for (bot, peer) in [(&mut a, b_id.clone()), (&mut b, a_id.clone())] {
+        bot.event("dataChannelState", move |v| {
+            v["state"] == "open" && v["peerId"] == peer.as_str() && v["channelType"] == "messaging"
+        })
+        .await;
+    }
+    (a, a_id, b, b_id)
+}
+
+/// B's `incomingDataRequest` from A: its transfer id and transferInfo.
+async fn offered(b: &mut Bot) -> (String, Value) {
+    let r = b
+        .event("incomingDataRequest", |v| v["isSelf"] == false)
+        .await;
+    (
+        r["transferId"].as_str().expect("transferId").to_owned(),
+        r["transferInfo"].clone(),
+    )
+}
+
+/// B accepts and returns its `incomingData` line for that transfer.
+async fn accept_and_receive(b: &mut Bot, a_id: &str, id: i64, transfer_id: &str) -> Value {
+    b.send(
+        json!({"cmd": "acceptDataTransfer", "id": id, "peerId": a_id,
+                  "transferId": transfer_id, "accept": true}),
+    )
+    .await;
+    assert_eq!(b.reply(id).await["ok"], true);
+    let t = transfer_id.to_owned();
+    b.event("incomingData", move |v| {
+        v["transferId"] == t.as_str() && v["isSelf"] == false
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_transfers_download_dir_reject_and_cancel() {
+    let downloads = TempDir::new("dl");
+    let sources = TempDir::new("src");
+    let (mut a, a_id, mut b, b_id) = transfer_pair("bot-files", &downloads.0).await;
+
+    // 1 MiB file by path, accepted: saved under the download dir, bytes equal.
+    let data = pattern(1 << 20);
+    let src = sources.0.join("pattern.bin");
+    std::fs::write(&src, &data).expect("write source");
+    a.send(
+        json!({"cmd": "sendBlobData", "id": 1, "path": src, "targetPeerId": b_id, "timeout": 30}),
+    )
+    .await;
+    let (tid, info) = offered(&mut b).await;
+    assert_eq!(info["name"], "pattern.bin");
+    assert_eq!(info["size"], 1 << 20);
+    // The pending download is listed by getCurrentDataTransfers.
+    b.send(json!({"cmd": "getCurrentDataTransfers", "id": 100}))
+        .await;
+    let r = b.reply(100).await;
+    assert_eq!(r["result"][&tid]["peerId"], a_id.as_str(), "{r}");
+    assert_eq!(r["result"][&tid]["isSelf"], false, "{r}");
+    assert_eq!(r["result"][&tid]["transferInfo"]["name"], "pattern.bin");
+    let got = accept_and_receive(&mut b, &a_id, 101, &tid).await;
+    assert!(got.get("data").is_none(), "data omitted: {got}");
+    let saved = std::path::PathBuf::from(got["savedPath"].as_str().expect("savedPath"));
+    assert_eq!(saved, downloads.0.join("pattern.bin"));
+    assert_eq!(std::fs::read(&saved).expect("saved file"), data);
+    let r = a.reply(1).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["transferId"], tid.as_str());
+    assert_eq!(r["result"]["listOfPeers"], json!([b_id]));
+    assert_eq!(r["result"]["transferInfo"]["name"], "pattern.bin");
+    assert!(r["result"]["transferInfo"].get("percentage").is_none());
+    b.send(json!({"cmd": "getCurrentDataTransfers", "id": 102}))
+        .await;
+    assert_eq!(b.reply(102).await["result"], json!({}));
+
+    // Hostile names stay inside the directory; a clash gets a number.
+    let cases = [
+        ("../../etc/passwd", "passwd"),
+        ("/abs/x", "x"),
+        ("a\u{0}b", "ab"),
+        ("dup.txt", "dup.txt"),
+        ("dup.txt", "dup (1).txt"),
+    ];
+    for (n, (name, expect)) in cases.iter().enumerate() {
+        let id = 2 + n as i64;
+        let bytes = format!("file {n}").into_bytes();
+        a.send(
+            json!({"cmd": "sendBlobData", "id": id, "base64": b64(&bytes), "name": name,
+                      "targetPeerId": [b_id]}),
+        )
+        .await;
+        let (tid, info) = offered(&mut b).await;
+        assert_eq!(info["name"], *name);
+        let got = accept_and_receive(&mut b, &a_id, 110 + id, &tid).await;
+        let saved = std::path::PathBuf::from(got["savedPath"].as_str().expect("savedPath"));
+        assert_eq!(saved.parent(), Some(downloads.0.as_path()), "{got}");
+        assert_eq!(saved.file_name().and_then(|f| f.to_str()), Some(*expect));
+        assert_eq!(std::fs::read(&saved).expect("saved"), bytes);
+        assert_eq!(a.reply(id).await["ok"], true);
+    }
+    assert!(!std::path::Path::new("/abs/x").exists());
+
+    // sendURLData: the text arrives and is saved as UTF-8.
+    let text = "data:text/plain,h\u{e9}llo \u{2713} \u{65e5}\u{672c}";
+    a.send(json!({"cmd": "sendURLData", "id": 20, "data": text, "name": "note.txt"}))
+        .await;
+    let (tid, info) = offered(&mut b).await;
+    assert_eq!(info["dataType"], "dataURL");
+    let got = accept_and_receive(&mut b, &a_id, 120, &tid).await;
+    let saved = got["savedPath"].as_str().expect("savedPath");
+    assert_eq!(std::fs::read_to_string(saved).expect("saved"), text);
+    let r = a.reply(20).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["transferInfo"]["dataType"], "dataURL");
+
+    // Rejected: the sender's reply fails, naming the peer and the state.
+    a.send(
+        json!({"cmd": "sendBlobData", "id": 30, "base64": b64(b"no thanks"), "targetPeerId": b_id}),
+    )
+    .await;
+    let (tid, _) = offered(&mut b).await;
+    b.send(
+        json!({"cmd": "acceptDataTransfer", "id": 130, "peerId": a_id,
+                  "transferId": tid, "accept": false}),
+    )
+    .await;
+    assert_eq!(b.reply(130).await["ok"], true);
+    let r = a.reply(30).await;
+    assert_eq!(r["ok"], false, "{r}");
+    let e = r["error"].as_str().expect("error");
+    assert!(e.contains(&b_id) && e.contains("rejected"), "{e}");
+
+    // Cancelled by the receiver once the download is under way.
+    let big = sources.0.join("big.bin");
+    std::fs::write(&big, pattern(32 << 20)).expect("write big");
+    a.send(json!({"cmd": "sendBlobData", "id": 40, "path": big, "targetPeerId": b_id}))
+        .await;
+    let (tid, _) = offered(&mut b).await;
+    b.send(
+        json!({"cmd": "acceptDataTransfer", "id": 140, "peerId": a_id,
+                  "transferId": tid, "accept": true}),
+    )
+    .await;
+    let t = tid.clone();
+    b.event("dataTransferState", move |v| {
+        v["transferId"] == t.as_str() && v["state"] == "downloading"
+    })
+    .await;
+    b.send(json!({"cmd": "cancelDataTransfer", "id": 141, "peerId": a_id, "transferId": tid}))
+        .await;
+    assert_eq!(b.reply(141).await["ok"], true);
+    let r = a.reply(40).await;
+    assert_eq!(r["ok"], false, "{r}");
+    let e = r["error"].as_str().expect("error");
+    assert!(e.contains(&b_id) && e.contains("cancel"), "{e}");
+    let t = tid.clone();
+    b.event("dataTransferState", move |v| {
+        v["transferId"] == t.as_str() && v["state"] == "cancel"
+    })
+    .await;
+    assert!(!downloads.0.join("big.bin").exists());
+
+    // Bad parameters are refused at once.
+    a.send(json!({"cmd": "sendBlobData", "id": 50})).await;
+    assert_eq!(a.reply(50).await["ok"], false);
+    a.send(json!({"cmd": "sendBlobData", "id": 51, "path": sources.0.join("missing")}))
+        .await;
+    let r = a.reply(51).await;
+    assert!(
+        r["error"].as_str().is_some_and(|e| e.contains("missing")),
+        "{r}"
+    );
+
+    drop(a.stdin.take());
+    drop(b.stdin.take());
+    assert_eq!(a.exit_code().await, Some(0));
+    assert_eq!(b.exit_code().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_stream_in_order() {
+    let downloads = TempDir::new("stream");
+    let (mut a, a_id, mut b, b_id) = transfer_pair("bot-stream", &downloads.0).await;
+    a.send(json!({"cmd": "startStreamingData", "id": 1, "isStringStream": false, "targetPeerId": b_id}))
+        .await;
+    let r = a.reply(1).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["listOfPeers"], json!([b_id]));
+    let stream_id = r["result"]["streamId"]
+        .as_str()
+        .expect("streamId")
+        .to_owned();
+    let s = stream_id.clone();
+    b.event("incomingDataStreamStarted", move |v| {
+        v["streamId"] == s.as_str() && v["isSelf"] == false
+    })
+    .await;
+    a.send(json!({"cmd": "getCurrentDataStreamsSession", "id": 2}))
+        .await;
+    let r = a.reply(2).await;
+    assert_eq!(r["result"][&stream_id]["isSelf"], true, "{r}");
+    assert_eq!(r["result"][&stream_id]["peerId"], a_id.as_str(), "{r}");
+
+    for i in 0..3u8 {
+        let chunk = vec![i + 1; 1000 + usize::from(i)];
+        a.send(
+            json!({"cmd": "streamData", "id": 10 + i64::from(i), "streamId": stream_id,
+                      "data": {"base64": b64(&chunk)}}),
+        )
+        .await;
+        assert_eq!(a.reply(10 + i64::from(i)).await["ok"], true);
+    }
+    for i in 0..3u8 {
+        let c = b
+            .event("incomingDataStream", |v| v["isSelf"] == false)
+            .await;
+        assert_eq!(c["streamId"], stream_id.as_str());
+        assert_eq!(c["peerId"], a_id.as_str());
+        assert_eq!(
+            c["chunk"]["base64"],
+            b64(&vec![i + 1; 1000 + usize::from(i)])
+        );
+        assert_eq!(c["chunk"]["size"], 1000 + u64::from(i));
+    }
+    // A string on a binary stream is refused.
+    a.send(json!({"cmd": "streamData", "id": 20, "streamId": stream_id, "data": "text"}))
+        .await;
+    assert_eq!(a.reply(20).await["ok"], false);
+    a.send(json!({"cmd": "stopStreamingData", "id": 21, "streamId": stream_id}))
+        .await;
+    assert_eq!(a.reply(21).await["ok"], true);
+    let s = stream_id.clone();
+    b.event("incomingDataStreamStopped", move |v| {
+        v["streamId"] == s.as_str() && v["isSelf"] == false
+    })
+    .await;
+    a.send(json!({"cmd": "getCurrentDataStreamsSession", "id": 22}))
+        .await;
+    assert_eq!(a.reply(22).await["result"], json!({}));
+
+    drop(a.stdin.take());
+    drop(b.stdin.take());
+    assert_eq!(a.exit_code().await, Some(0));
     assert_eq!(b.exit_code().await, Some(0));
 }

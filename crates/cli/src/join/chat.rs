@@ -2,7 +2,7 @@
 //! event, and chat input lines turned into the same [`Request`]s as JSON mode.
 
 use serde_json::{Map, Value, json};
-use skylink_room::{Event, ReadyState, SocketErrorCode};
+use skylink_room::{Event, ReadyState, SocketErrorCode, TransferData};
 
 use super::commands::Request;
 
@@ -56,6 +56,32 @@ pub fn parse(line: &str) -> ChatLine {
         "user" => {
             let data = serde_json::from_str(rest).unwrap_or_else(|_| Value::String(rest.into()));
             request("setUserData", json!({ "userData": data }))
+        }
+        "send" => match rest.split_once(' ') {
+            Some((peer, file)) if !file.trim().is_empty() => {
+                let mut params = json!({ "path": file.trim() });
+                if peer != "all" {
+                    params["targetPeerId"] = json!(peer);
+                }
+                request("sendBlobData", params)
+            }
+            _ => ChatLine::Say("usage: /send <peerId|all> <file>".into()),
+        },
+        "accept" | "reject" | "cancel" => {
+            let mut words = rest.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some(peer), Some(id), None) => match word {
+                    "cancel" => request(
+                        "cancelDataTransfer",
+                        json!({ "peerId": peer, "transferId": id }),
+                    ),
+                    _ => request(
+                        "acceptDataTransfer",
+                        json!({ "peerId": peer, "transferId": id, "accept": word == "accept" }),
+                    ),
+                },
+                _ => ChatLine::Say(format!("usage: /{word} <peerId> <transferId>")),
+            }
         }
         "quit" | "leave" => request("leaveRoom", json!({})),
         "help" => ChatLine::Say(HELP.into()),
@@ -127,6 +153,47 @@ pub fn event_line(ev: &Event) -> Option<String> {
             "# room {} by {peer_id}",
             if *is_locked { "locked" } else { "unlocked" }
         )),
+        Event::IncomingDataRequest {
+            transfer_id,
+            peer_id,
+            transfer_info,
+            is_self: false,
+        } => Some(format!(
+            "? {peer_id} offers {} ({} bytes): /accept {peer_id} {transfer_id} or /reject {peer_id} {transfer_id}",
+            text(&transfer_info["name"]),
+            transfer_info["size"]
+        )),
+        Event::DataTransferState {
+            state,
+            transfer_id,
+            peer_id,
+            transfer_info,
+            error,
+        } => transfer_state_line(state, transfer_id, peer_id, transfer_info, error.as_ref()),
+        Event::IncomingDataStreamStarted {
+            stream_id,
+            peer_id,
+            is_self: false,
+            ..
+        } => Some(format!("~ {peer_id} started data stream {stream_id}")),
+        Event::IncomingDataStream {
+            chunk,
+            stream_id,
+            peer_id,
+            is_self: false,
+            ..
+        } => Some(match chunk {
+            TransferData::Text(t) => format!("<{peer_id} stream {stream_id}> {t}"),
+            TransferData::Bytes(b) => {
+                format!("<{peer_id} stream {stream_id}> {} bytes", b.len())
+            }
+        }),
+        Event::IncomingDataStreamStopped {
+            stream_id,
+            peer_id,
+            is_self: false,
+            ..
+        } => Some(format!("~ {peer_id} stopped data stream {stream_id}")),
         Event::SystemAction {
             action,
             message,
@@ -149,6 +216,52 @@ pub fn event_line(ev: &Event) -> Option<String> {
     }
 }
 
+/// The line of a `dataTransferState` worth a line (start and end; the bars show progress).
+fn transfer_state_line(
+    state: &str,
+    id: &str,
+    peer: &str,
+    info: &Value,
+    error: Option<&Value>,
+) -> Option<String> {
+    let name = text(&info["name"]);
+    let why = error
+        .and_then(|e| e["message"].as_str())
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    match state {
+        "userRequest" => Some(format!(
+            "> offered {name} to {peer} (transfer {id}; /cancel {peer} {id})"
+        )),
+        "uploadStarted" => Some(format!("> {peer} accepted {name}")),
+        "downloadStarted" => Some(format!("< receiving {name} from {peer}")),
+        "uploadCompleted" => Some(format!("> sent {name} to {peer}")),
+        "downloadCompleted" => Some(format!("< received {name} from {peer}")),
+        "rejected" => Some(format!("! {peer} rejected {name}{why}")),
+        "userRejected" => Some(format!("! rejected {name} from {peer}")),
+        "cancel" => Some(format!("! transfer {id} of {name} ({peer}) cancelled{why}")),
+        "error" | "startError" => Some(format!("! transfer {id} of {name} ({peer}) failed{why}")),
+        _ => None,
+    }
+}
+
+/// The line of a received file: where it was saved, or why it was not.
+pub fn incoming_data_line(
+    name: &Value,
+    size: usize,
+    peer: &str,
+    saved: Option<Result<&std::path::Path, &str>>,
+) -> String {
+    let name = text(name);
+    match saved {
+        Some(Ok(path)) => format!("< {name} from {peer} saved to {}", path.display()),
+        Some(Err(e)) => format!("! {name} from {peer} ({size} bytes) could not be saved: {e}"),
+        None => format!(
+            "< {name} from {peer} ({size} bytes) not saved: start with --download-dir DIR to keep files"
+        ),
+    }
+}
+
 /// The text shown for a finished chat command, `None` when silent.
 pub fn reply_text(reply: &Value) -> Option<String> {
     if reply["ok"] != Value::Bool(true) {
@@ -156,6 +269,18 @@ pub fn reply_text(reply: &Value) -> Option<String> {
             "! {}: {}",
             text(&reply["reply"]),
             text(&reply["error"])
+        ));
+    }
+    if reply["reply"] == "sendBlobData" {
+        let r = &reply["result"];
+        let peers: Vec<String> = r["listOfPeers"]
+            .as_array()
+            .map(|l| l.iter().map(text).collect())
+            .unwrap_or_default();
+        return Some(format!(
+            "> {} delivered to {}",
+            text(&r["transferInfo"]["name"]),
+            peers.join(", ")
         ));
     }
     if reply["reply"] == "getPeersInRoom" {
@@ -203,6 +328,31 @@ mod tests {
             json!({"userData": {"name": "x"}})
         );
         assert_eq!(run("/user bob").1, json!({"userData": "bob"}));
+        assert_eq!(
+            run("/send abc my file.txt"),
+            (
+                "sendBlobData".into(),
+                json!({"path": "my file.txt", "targetPeerId": "abc"})
+            )
+        );
+        assert_eq!(run("/send all f").1, json!({"path": "f"}));
+        assert_eq!(
+            run("/accept p t1"),
+            (
+                "acceptDataTransfer".into(),
+                json!({"peerId": "p", "transferId": "t1", "accept": true})
+            )
+        );
+        assert_eq!(run("/reject p t1").1["accept"], false);
+        assert_eq!(
+            run("/cancel p t1"),
+            (
+                "cancelDataTransfer".into(),
+                json!({"peerId": "p", "transferId": "t1"})
+            )
+        );
+        assert!(matches!(parse("/send abc"), ChatLine::Say(_)));
+        assert!(matches!(parse("/accept p"), ChatLine::Say(_)));
         assert_eq!(parse(""), ChatLine::Skip);
         assert!(matches!(parse("/msg abc"), ChatLine::Say(_)));
         assert!(matches!(parse("/nope"), ChatLine::Say(_)));

@@ -6,6 +6,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use skylink_room::{Client, JoinOptions, RoomPeer};
 
+use super::data::{self, Deferred, SharedTracker};
+
 /// The parameters of a request (the command object minus `cmd` and `id`).
 pub type Params = Map<String, Value>;
 
@@ -35,7 +37,19 @@ pub const COMMANDS: &[&str] = &[
     "getLogs",
     "clearAllLogs",
     "printAllLogs",
+    "sendBlobData",
+    "sendURLData",
+    "acceptDataTransfer",
+    "cancelDataTransfer",
+    "startStreamingData",
+    "streamData",
+    "stopStreamingData",
+    "getCurrentDataTransfers",
+    "getCurrentDataStreamsSession",
 ];
+
+/// Commands whose reply is deferred (see [`run`]).
+pub const DEFERRED: &[&str] = &["sendBlobData", "sendURLData"];
 
 /// One command to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +73,28 @@ pub struct Ctx {
     pub room: String,
     /// Our custom data as last set (`joinRoom` `options.userData`, `setUserData`).
     pub user_data: Value,
+    /// Transfers and streams in progress, as seen by the writer.
+    pub tracker: SharedTracker,
+}
+
+/// What running a command gives: its reply now, or a wait for it (transfers).
+pub enum Answer {
+    /// The command is done.
+    Now(CmdResult),
+    /// The command started; this resolves to its result later.
+    Later(Deferred),
+}
+
+/// Runs `req`: [`DEFERRED`] commands start their work and answer [`Answer::Later`] (or
+/// [`Answer::Now`] with an error when nothing started); every other command is [`dispatch`]ed.
+pub async fn run(ctx: &mut Ctx, req: &Request) -> Answer {
+    if DEFERRED.contains(&req.cmd.as_str()) {
+        return match data::send_data(ctx, &req.cmd, &req.params).await {
+            Ok(wait) => Answer::Later(wait),
+            Err(e) => Answer::Now(Err(e)),
+        };
+    }
+    Answer::Now(dispatch(ctx, req).await)
 }
 
 /// Runs `req` and returns its result. Unknown names fail with `unknown command …`.
@@ -88,6 +124,17 @@ pub async fn dispatch(ctx: &mut Ctx, req: &Request) -> CmdResult {
             skylink::logging::SkylinkLogs::clear_all_logs();
             Ok(Value::Null)
         }
+        "acceptDataTransfer" => data::accept_data_transfer(ctx, p).await,
+        "cancelDataTransfer" => data::cancel_data_transfer(ctx, p).await,
+        "startStreamingData" => data::start_streaming_data(ctx, p).await,
+        "streamData" => data::stream_data(ctx, p).await,
+        "stopStreamingData" => data::stop_streaming_data(ctx, p).await,
+        "getCurrentDataTransfers" => data::get_current_data_transfers(ctx),
+        "getCurrentDataStreamsSession" => data::get_current_data_streams_session(ctx),
+        "sendBlobData" | "sendURLData" => match data::send_data(ctx, &req.cmd, p).await {
+            Ok(wait) => wait.await,
+            Err(e) => Err(e),
+        },
         "printAllLogs" => {
             // Printed to stderr: stdout carries only protocol lines.
             let mut err = std::io::stderr().lock();
@@ -147,7 +194,7 @@ fn to_json<T: Serialize>(t: &T) -> CmdResult {
 }
 
 /// An optional string parameter (`null` counts as absent).
-fn opt_str(p: &Params, key: &str) -> Result<Option<String>, String> {
+pub(super) fn opt_str(p: &Params, key: &str) -> Result<Option<String>, String> {
     match p.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -156,7 +203,7 @@ fn opt_str(p: &Params, key: &str) -> Result<Option<String>, String> {
 }
 
 /// `targetPeerId`: a string, an array of strings, or absent (`null`).
-fn target_peer_ids(p: &Params) -> Result<Option<Vec<String>>, String> {
+pub(super) fn target_peer_ids(p: &Params) -> Result<Option<Vec<String>>, String> {
     const WHAT: &str = "targetPeerId must be a string or an array of strings";
     match p.get("targetPeerId") {
         None | Some(Value::Null) => Ok(None),

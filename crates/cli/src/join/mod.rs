@@ -17,6 +17,10 @@ macro_rules! chat_help {
   /lock, /unlock       lock or unlock the room
   /peers               list the peers in the room
   /user <json>         set your user data (text that is not JSON is sent as a string)
+  /send <peerId|all> <file>     offer a file (sendBlobData); progress bars on stderr
+  /accept <peerId> <transferId> accept an offered file (saved under --download-dir)
+  /reject <peerId> <transferId> refuse an offered file
+  /cancel <peerId> <transferId> stop a transfer, either direction
   /quit                leave the room and exit (so does end of input)
   /help                show this list"
     };
@@ -24,15 +28,21 @@ macro_rules! chat_help {
 
 mod chat;
 mod commands;
+mod data;
+mod download;
+mod progress;
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
 use skylink_room::{Client, Event, InitOptions};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use commands::{Ctx, Request};
+use commands::{Answer, Ctx, Request};
+use data::SharedTracker;
 
 /// Exit status when the first join fails.
 pub const EXIT_JOIN_FAILED: i32 = 1;
@@ -64,6 +74,11 @@ pub struct JoinArgs {
     /// non-loopback interface; `127.0.0.1:0` keeps media on loopback.
     #[arg(long = "udp", default_value = "0.0.0.0:0")]
     pub udp: Vec<String>,
+    /// Save every completed download as a file in DIR (created if needed), named after the
+    /// sender's file name (sanitised; numbered on a clash). JSON mode: the `incomingData`
+    /// line then carries `savedPath` instead of `data`.
+    #[arg(long, value_name = "DIR")]
+    pub download_dir: Option<PathBuf>,
 }
 
 /// `--help` epilogue: the chat commands and a summary of the bot protocol.
@@ -76,7 +91,9 @@ const AFTER_HELP: &str = concat!(
     "Commands: joinRoom leaveRoom sendMessage setUserData getUserData getPeerInfo\n",
     "getPeersInRoom lockRoom unlockRoom sendP2PMessage getPeersDatachannels\n",
     "getPeerCustomSettings refreshConnection getConnectionStatus getPeers introducePeer\n",
-    "setLogLevel setDebugMode getLogs clearAllLogs printAllLogs.\n",
+    "setLogLevel setDebugMode getLogs clearAllLogs printAllLogs sendBlobData sendURLData\n",
+    "acceptDataTransfer cancelDataTransfer startStreamingData streamData stopStreamingData\n",
+    "getCurrentDataTransfers getCurrentDataStreamsSession.\n",
     "The first line is our own peerJoined.\n",
     "Exit status: 0 after leaveRoom or end of input, 1 when the first join fails,\n",
     "3 when stdout is closed or the engine stopped. Logs go to stderr (RUST_LOG)."
@@ -129,11 +146,19 @@ enum Exec {
 /// # Errors
 /// Only when stdout cannot be written at start-up.
 pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
+    let download_dir = match &args.download_dir {
+        Some(dir) => Some(
+            download::prepare_dir(dir)
+                .with_context(|| format!("--download-dir {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let opts = init_options(&args);
     tracing::info!(room = %args.room, server = %opts.room_server, json = args.json, "joining");
     let client = Client::new(opts);
     // Subscribed before anything happens: no event is missed.
     let events = client.subscribe();
+    let tracker = SharedTracker::default();
     let ctx = Ctx {
         client,
         default_room: args.room.clone(),
@@ -142,6 +167,7 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
             .user_data
             .clone()
             .unwrap_or_else(|| Value::String(String::new())),
+        tracker: Arc::clone(&tracker),
     };
     // The writer's own handle keeps the engine (and its event channel) alive until the
     // writer has printed everything, even after the executor is done with its handle.
@@ -155,6 +181,9 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
         out: std::io::stdout(),
         seen_self: !args.json,
         held: Vec::new(),
+        tracker,
+        download_dir,
+        progress: (!args.json).then(progress::Progress::new),
     };
     writer.flush().context("writing to stdout")?;
     Ok(write_loop(&mut writer, events, exec_rx).await)
@@ -241,8 +270,19 @@ async fn execute(
             }
         };
         tracing::debug!(cmd = %req.cmd, id = %req.id, "command");
-        let result = commands::dispatch(&mut ctx, &req).await;
-        send_reply(&out, commands::reply(&req, result)).await;
+        match commands::run(&mut ctx, &req).await {
+            Answer::Now(result) => send_reply(&out, commands::reply(&req, result)).await,
+            Answer::Later(wait) => {
+                // The transfer runs on; its reply is written when it ends, while the next
+                // commands run.
+                let out = out.clone();
+                tokio::spawn(async move {
+                    let result = wait.await;
+                    send_reply(&out, commands::reply(&req, result)).await;
+                });
+                continue;
+            }
+        }
         if req.cmd == "leaveRoom" {
             let _ = out.send(Exec::Exit(0));
             return;
@@ -271,14 +311,45 @@ struct Writer {
     seen_self: bool,
     /// JSON lines raised before our own `peerJoined`, printed right after it.
     held: Vec<String>,
+    /// Fed every event (`getCurrentDataTransfers`, `getCurrentDataStreamsSession`).
+    tracker: SharedTracker,
+    /// `--download-dir` (absolute).
+    download_dir: Option<PathBuf>,
+    /// Chat mode: the transfer progress bars.
+    progress: Option<progress::Progress>,
 }
 
 impl Writer {
     fn line(&mut self, text: &str) -> std::io::Result<()> {
-        let mut out = self.out.lock();
-        out.write_all(text.as_bytes())?;
-        out.write_all(b"\n")?;
-        out.flush()
+        let out = &self.out;
+        let write = || {
+            let mut out = out.lock();
+            out.write_all(text.as_bytes())?;
+            out.write_all(b"\n")?;
+            out.flush()
+        };
+        match &self.progress {
+            Some(p) => p.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// A received file (`incomingData` from a peer) saved under `--download-dir`: `None`
+    /// without it, else the path or the error text.
+    fn save_download(&self, ev: &Event) -> Option<Result<PathBuf, String>> {
+        let dir = self.download_dir.as_deref()?;
+        let Event::IncomingData {
+            data,
+            transfer_info,
+            transfer_id,
+            is_self: false,
+            ..
+        } = ev
+        else {
+            return None;
+        };
+        let name = transfer_info["name"].as_str().unwrap_or(transfer_id);
+        Some(save_under(dir, name, data))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -286,13 +357,58 @@ impl Writer {
     }
 
     fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        if let Ok(mut t) = self.tracker.lock() {
+            t.observe(ev);
+        }
+        let saved = self.save_download(ev);
         if !self.json {
+            if let Some(p) = &mut self.progress {
+                p.on_event(ev);
+            }
+            if let Event::IncomingData {
+                data,
+                peer_id,
+                transfer_info,
+                is_self: false,
+                ..
+            } = ev
+            {
+                let saved = saved.as_ref().map(|r| r.as_deref().map_err(String::as_str));
+                let text =
+                    chat::incoming_data_line(&transfer_info["name"], data.len(), peer_id, saved);
+                return self.line(&text);
+            }
             return match chat::event_line(ev) {
                 Some(text) => self.line(&text),
                 None => Ok(()),
             };
         }
-        let text = ev.to_json().to_string();
+        let text = match (saved, ev) {
+            (
+                Some(Ok(path)),
+                Event::IncomingData {
+                    transfer_id,
+                    peer_id,
+                    transfer_info,
+                    is_self,
+                    ..
+                },
+            ) => json!({
+                "event": ev.name(),
+                "savedPath": path.to_string_lossy(),
+                "transferId": transfer_id,
+                "peerId": peer_id,
+                "transferInfo": transfer_info,
+                "isSelf": is_self,
+            })
+            .to_string(),
+            (Some(Err(e)), _) => {
+                let mut v = ev.to_json();
+                v["saveError"] = Value::String(e);
+                v.to_string()
+            }
+            _ => ev.to_json().to_string(),
+        };
         if self.seen_self {
             return self.line(&text);
         }
@@ -331,6 +447,18 @@ impl Writer {
         }
         self.flush()
     }
+}
+
+/// [`download::save`] with the error as text (logged).
+fn save_under(
+    dir: &Path,
+    name: &str,
+    data: &skylink_room::TransferData,
+) -> Result<PathBuf, String> {
+    download::save(dir, name, data).map_err(|e| {
+        tracing::warn!(dir = %dir.display(), name, error = %e, "saving a download failed");
+        format!("saving under {}: {e}", dir.display())
+    })
 }
 
 /// Prints every event already raised (non-blocking).
@@ -409,6 +537,7 @@ mod tests {
             user_data: None,
             json: true,
             udp: vec!["127.0.0.1:0".into()],
+            download_dir: None,
         }
     }
 
