@@ -32,10 +32,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("signaling") => signaling(root, &args[1..]),
         Some("join") => join(root, &args[1..]),
+        Some("transfer") => transfer(root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask bench signaling|join [options]");
+            eprintln!("usage: cargo xtask bench signaling|join|transfer [options]");
             eprintln!("{}", SIGNALING_USAGE);
             eprintln!("{}", JOIN_USAGE);
+            eprintln!("{}", TRANSFER_USAGE);
             bail!("unknown or missing bench")
         }
     }
@@ -479,7 +481,7 @@ impl ServerProc {
             .stderr(Stdio::piped());
         match which {
             Impl::Ours => {
-                cmd.arg(root.join("target/release/skylink"))
+                cmd.arg(skylink_bin(root))
                     .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
                     // `warn` as asked, plus the binary's own `info` for the `addr=` line.
                     .env("RUST_LOG", "warn,skylink=info");
@@ -643,7 +645,7 @@ fn run_loadgen(
     args: &[String],
     timeout: Duration,
 ) -> Result<(ExitStatus, String, String)> {
-    let mut cmd = Command::new(root.join("target/release/skylink"));
+    let mut cmd = Command::new(skylink_bin(root));
     cmd.args(["bench", "signaling", "--url", url])
         .args(args)
         .args(["--json", "--server-pid", &pid.to_string()])
@@ -959,7 +961,7 @@ fn signaling(root: &Path, args: &[String]) -> Result<()> {
             super::cargo(&["build", "--release", "-p", "skylink-cli"]),
         )?;
     }
-    if !root.join("target/release/skylink").exists() {
+    if !skylink_bin(root).exists() {
         bail!("target/release/skylink is missing (run without --no-build)");
     }
     let relay_dir = root.join("bench/node-relay");
@@ -1305,7 +1307,7 @@ fn join(root: &Path, args: &[String]) -> Result<()> {
         }
     }
     let server = ServerProc::start(root, Impl::Ours)?;
-    let out = Command::new(root.join("target/release/skylink"))
+    let out = Command::new(skylink_bin(root))
         .args(["bench", "join", "--json", "--server", &server.url])
         .args(["--iterations", &iterations.to_string()])
         .env("RUST_LOG", "warn")
@@ -1333,7 +1335,7 @@ fn join(root: &Path, args: &[String]) -> Result<()> {
         .arg("bench/join-pages.mjs")
         .arg(pages.to_string())
         .current_dir(&interop)
-        .env("SKYLINK_BIN", root.join("target/release/skylink"))
+        .env("SKYLINK_BIN", skylink_bin(root))
         .stderr(Stdio::inherit())
         .output()
         .context("node bench/join-pages.mjs")?;
@@ -1381,6 +1383,387 @@ fn join(root: &Path, args: &[String]) -> Result<()> {
     let path = unique_path(&dir, &format!("join-{}", utc_date()));
     std::fs::write(&path, &table)?;
     println!("written to {}", path.display());
+    Ok(())
+}
+
+/// The release `skylink` binary: `$CARGO_TARGET_DIR/release/skylink` when that variable is set
+/// (relative to the project root if relative), else `target/release/skylink`.
+fn skylink_bin(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir).join("release/skylink"),
+        _ => root.join("target/release/skylink"),
+    }
+}
+
+const TRANSFER_USAGE: &str = "\
+  transfer: bulk sendBlobData throughput, one command, same machine: (a) skylinkjs 0.6.26 ↔
+  skylinkjs in headless Chromium (interop/bench/transfer-pages.mjs; base64 default and
+  sendChunksAsBinary), (b) skylink-rs ↔ skylink-rs pipelined, (b′) stop-and-wait (`skylink
+  bench transfer` through `skylink serve`), (c) raw webrtc 0.21 data channel, 65 456-byte
+  messages, no server; (d) Rust bot (`skylink join --json`) ↔ page, both directions, when the
+  bot has the transfer commands (SKYLINK_BOT_BIN=path overrides the binary used as the bot);
+  MB/s (10^6 bytes) and ratios.
+  options: --size BYTES [67108864]  --no-build  --no-browser (Rust scenarios only)";
+
+/// `cargo xtask bench transfer`.
+fn transfer(root: &Path, args: &[String]) -> Result<()> {
+    let mut size: usize = 64 << 20;
+    let mut build = true;
+    let mut browser = true;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--size" => {
+                size = it
+                    .next()
+                    .context("--size needs a value")?
+                    .parse()
+                    .context("--size")?;
+            }
+            "--no-build" => build = false,
+            "--no-browser" => browser = false,
+            "-h" | "--help" => {
+                eprintln!("usage: cargo xtask bench transfer [options]\n{TRANSFER_USAGE}");
+                return Ok(());
+            }
+            other => bail!("unknown option {other}\n{TRANSFER_USAGE}"),
+        }
+    }
+    if size == 0 {
+        bail!("--size must be > 0");
+    }
+    if build {
+        let status = Command::new("cargo")
+            .args(["build", "--release", "-p", "skylink-cli"])
+            .current_dir(root)
+            .status()
+            .context("cargo build")?;
+        if !status.success() {
+            bail!("cargo build --release -p skylink-cli failed");
+        }
+    }
+    let bin = skylink_bin(root);
+    if !bin.exists() {
+        bail!("{} is missing (run without --no-build)", bin.display());
+    }
+    let load_before = command_output("cat", &["/proc/loadavg"]);
+
+    // (b), (b′), (c): one `skylink bench transfer` process against a fresh server.
+    let server = ServerProc::start(root, Impl::Ours)?;
+    let started = Instant::now();
+    let mut child = Command::new(&bin)
+        .args(["bench", "transfer", "--json", "--server", &server.url])
+        .args(["--size", &size.to_string()])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("skylink bench transfer")?;
+    let mut stdout = child.stdout.take().context("bench stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    // Three transfers of at most 300 s each plus setup; kill the child past that.
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        if started.elapsed() > Duration::from_secs(960) {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("skylink bench transfer did not finish within 960 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let rust_out = reader.join().unwrap_or_default();
+    let complaints = server.complaints();
+    drop(server);
+    if !status.success() {
+        bail!("skylink bench transfer failed ({status})");
+    }
+    let rust: Value = serde_json::from_str(rust_out.lines().last().unwrap_or_default())
+        .context("bench transfer JSON")?;
+
+    // (d) needs a bot with the transfer commands: SKYLINK_BOT_BIN, else our own binary if its
+    // `join` knows `--download-dir` (the option came with them).
+    let bot_bin = std::env::var_os("SKYLINK_BOT_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bin.clone());
+    let with_bot = browser
+        && Command::new(&bot_bin)
+            .args(["join", "--help"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--download-dir"));
+    if !with_bot {
+        eprintln!(
+            "(d) skipped: {} has no bot transfer commands",
+            bot_bin.display()
+        );
+    }
+
+    // (a) and (d): Chromium pages (the script starts its own `skylink serve`).
+    let pages: Value = if browser {
+        let interop = root.join("interop");
+        if !interop.join("node_modules").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&interop)
+                .status()
+                .context("npm ci")?;
+            if !status.success() {
+                bail!("npm ci failed in interop/");
+            }
+        }
+        // The script bounds every wait itself (each transfer ≤ 300 s).
+        let mut cmd = Command::new("node");
+        cmd.arg("bench/transfer-pages.mjs")
+            .arg(size.to_string())
+            .current_dir(&interop)
+            .env("SKYLINK_BIN", &bin)
+            .env_remove("SKYLINK_BOT_BIN");
+        if with_bot {
+            cmd.env("SKYLINK_BOT_BIN", &bot_bin);
+        }
+        let out = cmd
+            .env("RUST_LOG", "warn,skylink=info")
+            .stderr(Stdio::inherit())
+            .output()
+            .context("node bench/transfer-pages.mjs")?;
+        if !out.status.success() {
+            bail!("bench/transfer-pages.mjs failed ({})", out.status);
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(text.lines().last().unwrap_or_default())
+            .context("transfer-pages JSON")?
+    } else {
+        Value::Null
+    };
+    let load_after = command_output("cat", &["/proc/loadavg"]);
+
+    let mbs = |v: &Value, k: &str| f(v, &[k, "mb_per_s"]);
+    let a = mbs(&pages, "base64");
+    let a_bin = mbs(&pages, "binary");
+    let b = mbs(&rust, "pipelined");
+    let b_saw = mbs(&rust, "stop-and-wait");
+    let c = mbs(&rust, "raw");
+    let d_up = mbs(&pages, "rust-to-js");
+    let d_down = mbs(&pages, "js-to-rust");
+    let d_down_bin = mbs(&pages, "js-to-rust-binary");
+    let fmt_rate = |x: Option<f64>| x.map_or("n/a".to_owned(), |x| format!("{x:.2}"));
+    let fmt_ratio = |x: Option<f64>, base: Option<f64>| match (x, base) {
+        (Some(x), Some(b)) if b > 0.0 => format!("{:.2}×", x / b),
+        _ => "—".to_owned(),
+    };
+    let secs = |v: &Value, k: &str| {
+        f(v, &[k, "seconds"]).map_or("n/a".to_owned(), |s| format!("{s:.2} s"))
+    };
+    let rss = |k: &str| {
+        f(&rust, &[k, "rss_peak_kb"])
+            .map_or("—".to_owned(), |kb| format!("{:.0} MB", kb / 1024.0))
+    };
+    let chunk = |v: &Value, k: &str| {
+        let t = v
+            .get(k)
+            .and_then(|r| r.get("chunk_type"))
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        let n = f(v, &[k, "chunk_size"]).map_or("?".to_owned(), fmt_int);
+        format!("{t} {n}")
+    };
+    let mut t = String::new();
+    let mib = size as f64 / 1048576.0;
+    let _ = writeln!(
+        t,
+        "# Bulk data transfer, {mib:.0} MiB ({size} bytes, pattern i % 251) ({}; {}; {} cores)\n",
+        utc_date(),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let _ = writeln!(
+        t,
+        "| | pair / path | chunks | time | MB/s | vs (a) | peak RSS (both peers) |"
+    );
+    let _ = writeln!(t, "|---|---|---|--:|--:|--:|--:|");
+    let rows = [
+        (
+            "(a)",
+            "skylinkjs 0.6.26 ↔ skylinkjs (Chromium), default base64 chunks",
+            chunk(&pages, "base64"),
+            secs(&pages, "base64"),
+            a,
+            "—".to_owned(),
+        ),
+        (
+            "(a′)",
+            "skylinkjs ↔ skylinkjs, `sendChunksAsBinary`",
+            chunk(&pages, "binary"),
+            secs(&pages, "binary"),
+            a_bin,
+            "—".to_owned(),
+        ),
+        (
+            "(b)",
+            "skylink-rs ↔ skylink-rs, pipelined (dt_extensions)",
+            chunk(&rust, "pipelined"),
+            secs(&rust, "pipelined"),
+            b,
+            rss("pipelined"),
+        ),
+        (
+            "(b′)",
+            "skylink-rs ↔ skylink-rs, stop-and-wait (reference protocol)",
+            chunk(&rust, "stop-and-wait"),
+            secs(&rust, "stop-and-wait"),
+            b_saw,
+            rss("stop-and-wait"),
+        ),
+        (
+            "(c)",
+            "raw webrtc 0.21 data channel (2 `PeerSession`s, no server)",
+            format!(
+                "binary {}",
+                f(&rust, &["raw", "chunk_size"]).map_or("?".to_owned(), fmt_int)
+            ),
+            secs(&rust, "raw"),
+            c,
+            rss("raw"),
+        ),
+        (
+            "(d)",
+            "skylink-rs bot → skylinkjs page (reference protocol)",
+            chunk(&pages, "rust-to-js"),
+            secs(&pages, "rust-to-js"),
+            d_up,
+            "—".to_owned(),
+        ),
+        (
+            "(d)",
+            "skylinkjs page → skylink-rs bot, default base64 chunks",
+            chunk(&pages, "js-to-rust"),
+            secs(&pages, "js-to-rust"),
+            d_down,
+            "—".to_owned(),
+        ),
+        (
+            "(d)",
+            "skylinkjs page → skylink-rs bot, `sendChunksAsBinary`",
+            chunk(&pages, "js-to-rust-binary"),
+            secs(&pages, "js-to-rust-binary"),
+            d_down_bin,
+            "—".to_owned(),
+        ),
+    ];
+    for (tag, what, ch, time, rate, rss) in rows {
+        let _ = writeln!(
+            t,
+            "| {tag} | {what} | {ch} | {time} | {} | {} | {rss} |",
+            fmt_rate(rate),
+            fmt_ratio(rate, a)
+        );
+    }
+    if !with_bot {
+        let _ = writeln!(
+            t,
+            "\n(d) not measured: `{}` has no bot transfer commands (set SKYLINK_BOT_BIN).",
+            bot_bin.display()
+        );
+    }
+    let _ = writeln!(t);
+    let status = |ok: Option<bool>| match ok {
+        Some(true) => "met",
+        Some(false) => "**not met**",
+        None => "n/a",
+    };
+    let ratio = |x: Option<f64>, y: Option<f64>| match (x, y) {
+        (Some(x), Some(y)) if y > 0.0 => Some(x / y),
+        _ => None,
+    };
+    let r1 = ratio(b_saw, a);
+    let r1b = ratio(b_saw, a_bin);
+    let r2 = ratio(b, c);
+    let _ = writeln!(t, "| goal | measured | status |\n|---|---|---|");
+    let _ = writeln!(
+        t,
+        "| (b′) ≥ 20 × (a) | b′/a = {} (b′/a′ = {}) | {} |",
+        r1.map_or("—".into(), |r| format!("{r:.1}×")),
+        r1b.map_or("—".into(), |r| format!("{r:.1}×")),
+        status(r1.map(|r| r >= 20.0))
+    );
+    let _ = writeln!(
+        t,
+        "| (b) ≥ 0.8 × (c) | b/c = {} | {} |",
+        r2.map_or("—".into(), |r| format!("{r:.2}×")),
+        status(r2.map(|r| r >= 0.8))
+    );
+    let (rd_up, rd_down) = (ratio(d_up, a), ratio(d_down, a));
+    let _ = writeln!(
+        t,
+        "| (d) ≥ (a) | Rust→JS / a = {}, JS→Rust / a = {} | {} |",
+        rd_up.map_or("—".into(), |r| format!("{r:.2}×")),
+        rd_down.map_or("—".into(), |r| format!("{r:.2}×")),
+        status(rd_up.zip(rd_down).map(|(u, d)| u >= 1.0 && d >= 1.0))
+    );
+    let _ = writeln!(
+        t,
+        "\nMB = 10^6 bytes. Time: sender's sendBlobData call → receiver's \
+         dataTransferState(downloadCompleted) (receiver accepts at once; bytes verified); \
+         (c): first send → receiver holds every byte; (d) JS→Rust: to the bot's incomingData \
+         line (after it wrote the file), Rust→JS: from writing the bot's command line. \
+         (b)/(b′)/(c): median of {} interleaved runs (all runs' MB/s below), in one \
+         `skylink bench transfer` process (sender and receiver share it: the RSS column covers \
+         both peers, the source buffer and the received copy; VmHWM reset per scenario). \
+         Load average before/after: {} / {}.",
+        f(&rust, &["runs"]).unwrap_or(1.0),
+        load_before
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        load_after
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for k in ["pipelined", "stop-and-wait", "raw"] {
+        if let Some(runs) = rust
+            .get(k)
+            .and_then(|v| v.get("runs_mb_per_s"))
+            .and_then(Value::as_array)
+        {
+            let list: Vec<String> = runs
+                .iter()
+                .filter_map(Value::as_f64)
+                .map(|x| format!("{x:.1}"))
+                .collect();
+            let _ = writeln!(t, "\n{k}: runs {} MB/s", list.join(", "));
+        }
+    }
+    for p in complaints.iter().take(5) {
+        let _ = writeln!(t, "\nserver: {p}");
+    }
+    println!("{t}");
+    let dir = root.join("bench/results");
+    std::fs::create_dir_all(&dir)?;
+    let path = unique_path(&dir, &format!("transfer-{}", utc_date()));
+    let raw = serde_json::json!({"rust": rust, "pages": pages});
+    std::fs::write(&path, format!("{t}\n## Raw\n\n```json\n{raw:#}\n```\n"))?;
+    println!(
+        "written to {}",
+        path.strip_prefix(root).unwrap_or(&path).display()
+    );
+    for (k, v) in [("rust", &rust), ("pages", &pages)] {
+        if let Some(m) = v.as_object() {
+            for (name, r) in m {
+                if let Some(e) = r.get("error") {
+                    bail!("{k} {name} failed: {e}");
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 mod bench_join;
 mod bench_signaling;
+mod bench_transfer;
 mod demo;
 mod join;
 mod sdp_cmd;
@@ -66,6 +67,8 @@ enum BenchCommand {
     Signaling(bench_signaling::Args),
     /// Time joinRoom → open data channel between two Rust peers through a server.
     Join(bench_join::Args),
+    /// Bulk data-transfer throughput of Rust peers (engine through a server, and raw channel).
+    Transfer(bench_transfer::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -104,6 +107,7 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(bench_signaling::run(args))
         }
         Command::Bench(BenchCommand::Join(args)) => runtime.block_on(bench_join::run(args)),
+        Command::Bench(BenchCommand::Transfer(args)) => runtime.block_on(bench_transfer::run(args)),
         Command::Sdp(SdpCommand::Munge(args)) => sdp_cmd::run(args),
         Command::Join(args) => {
             let code = runtime.block_on(join::run(args))?;
