@@ -44,13 +44,15 @@ export class Bot {
 
   /**
    * Spawns `skylink join --json` into `room` of `server` (the `startServer()` result) and returns
-   * at once; `ready()` waits for the join. Register the bot (e.g. in `Suite.peers`) before awaiting
+   * at once; `ready()` waits for the join. `extraArgs` are appended to the command line (e.g.
+   * `['--download-dir', DIR]`). Register the bot (e.g. in `Suite.peers`) before awaiting
    * `ready()` so that a failed start-up is dumped too.
    */
-  static spawn(server, room, { name = 'bot', userData, env = {} } = {}) {
+  static spawn(server, room, { name = 'bot', userData, env = {}, extraArgs = [] } = {}) {
     const bot = new Bot(name);
     const args = ['join', '--json', '--room', room, '--server', `http://127.0.0.1:${server.port}`, '--app-key', APP_KEY, '--udp', '127.0.0.1:0'];
     if (userData !== undefined) args.push('--user-data', JSON.stringify(userData));
+    args.push(...extraArgs);
     bot.args = args;
     const childEnv = { ...process.env, NO_COLOR: '1', ...env };
     if (!env.RUST_LOG) childEnv.RUST_LOG = process.env.SKYLINK_INTEROP_BOT_LOG || 'info';

@@ -434,14 +434,14 @@ pub enum Event {
         /// Error text.
         error: Option<String>,
     },
-    /// `incomingDataStreamStarted(streamId, peerId, peerInfo, isSelf)`.
+    /// `incomingDataStreamStarted(streamId, peerId, streamInfo, isSelf)`.
     IncomingDataStreamStarted {
         /// Stream id.
         stream_id: String,
         /// The sender.
         peer_id: String,
-        /// The sender's information.
-        peer_info: PeerInfo,
+        /// `streamInfo`.
+        stream_info: Value,
         /// We are the sender.
         is_self: bool,
     },
@@ -458,14 +458,14 @@ pub enum Event {
         /// We are the sender.
         is_self: bool,
     },
-    /// `incomingDataStreamStopped(streamId, peerId, peerInfo, isSelf)`.
+    /// `incomingDataStreamStopped(streamId, peerId, streamInfo, isSelf)`.
     IncomingDataStreamStopped {
         /// Stream id.
         stream_id: String,
         /// The sender.
         peer_id: String,
-        /// The sender's information.
-        peer_info: PeerInfo,
+        /// `streamInfo`.
+        stream_info: Value,
         /// We are the sender.
         is_self: bool,
     },

@@ -254,12 +254,12 @@ impl Event {
             Event::IncomingDataStreamStarted {
                 stream_id,
                 peer_id,
-                peer_info,
+                stream_info,
                 is_self,
             } => json!({
                 "streamId": stream_id,
                 "peerId": peer_id,
-                "peerInfo": v(peer_info),
+                "streamInfo": stream_info,
                 "isSelf": is_self,
             }),
             Event::IncomingDataStream {
@@ -278,12 +278,12 @@ impl Event {
             Event::IncomingDataStreamStopped {
                 stream_id,
                 peer_id,
-                peer_info,
+                stream_info,
                 is_self,
             } => json!({
                 "streamId": stream_id,
                 "peerId": peer_id,
-                "peerInfo": v(peer_info),
+                "streamInfo": stream_info,
                 "isSelf": is_self,
             }),
             Event::GetConnectionStatusStateChange {

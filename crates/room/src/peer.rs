@@ -174,6 +174,8 @@ pub const DEFAULT_ICE_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 pub const DEFAULT_UDP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
 /// Driver wake period used by [`PeerConfig::new`] while the data channel is being set up.
 pub const DEFAULT_SETUP_NUDGE: Duration = Duration::from_millis(2);
+/// After a channel reports its close, how long to wait for messages still being delivered.
+const CLOSE_TAIL_WAIT: Duration = Duration::from_millis(50);
 /// How long a closing DATA channel may take to send what is queued.
 const CLOSE_DRAIN_BUDGET: Duration = Duration::from_secs(5);
 /// The nudging stops after this long even if the channel never opens.
@@ -291,6 +293,19 @@ impl Shared {
             .insert(label.clone(), channel.clone());
         let shared = Arc::clone(self);
         tokio::spawn(async move {
+            let deliver = |msg: webrtc::data_channel::RTCDataChannelMessage| {
+                if msg.is_string {
+                    shared.emit(PeerEvent::Text {
+                        label: label.clone(),
+                        text: String::from_utf8_lossy(&msg.data).into_owned(),
+                    });
+                } else {
+                    shared.emit(PeerEvent::Binary {
+                        label: label.clone(),
+                        data: msg.data.to_vec(),
+                    });
+                }
+            };
             while let Some(event) = channel.poll().await {
                 match event {
                     DataChannelEvent::OnOpen => {
@@ -299,17 +314,21 @@ impl Shared {
                             label: label.clone(),
                         });
                     }
-                    DataChannelEvent::OnMessage(msg) if msg.is_string => {
-                        shared.emit(PeerEvent::Text {
-                            label: label.clone(),
-                            text: String::from_utf8_lossy(&msg.data).into_owned(),
-                        });
+                    DataChannelEvent::OnMessage(msg) => deliver(msg),
+                    DataChannelEvent::OnClose => {
+                        // webrtc 0.21's driver hands out a pass's events before its reads, so
+                        // the last messages a peer sent right before closing (the final ACK,
+                        // a CANCEL, a stream stop — data-transfer.md §1.8) can surface after
+                        // the close. Collect them before reporting it.
+                        while let Ok(Some(event)) =
+                            tokio::time::timeout(CLOSE_TAIL_WAIT, channel.poll()).await
+                        {
+                            if let DataChannelEvent::OnMessage(msg) = event {
+                                deliver(msg);
+                            }
+                        }
+                        break;
                     }
-                    DataChannelEvent::OnMessage(msg) => shared.emit(PeerEvent::Binary {
-                        label: label.clone(),
-                        data: msg.data.to_vec(),
-                    }),
-                    DataChannelEvent::OnClose => break,
                     _ => {}
                 }
             }

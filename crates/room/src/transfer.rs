@@ -97,11 +97,6 @@ pub fn stream_events(s: &Session, e: StreamEvent) -> Vec<Event> {
     let own = s.self_id().unwrap_or_default();
     let is_self = e.info.sender_peer_id == own;
     let sender = e.info.sender_peer_id.clone();
-    let sender_info = if is_self {
-        s.self_info()
-    } else {
-        s.peer_info(&sender).cloned().unwrap_or_default()
-    };
     let mut out = vec![Event::DataStreamState {
         state: e.state.as_str().to_owned(),
         stream_id: e.stream_id.clone(),
@@ -114,7 +109,7 @@ pub fn stream_events(s: &Session, e: StreamEvent) -> Vec<Event> {
             out.push(Event::IncomingDataStreamStarted {
                 stream_id: e.stream_id,
                 peer_id: sender,
-                peer_info: sender_info,
+                stream_info: info,
                 is_self,
             });
         }
@@ -136,7 +131,7 @@ pub fn stream_events(s: &Session, e: StreamEvent) -> Vec<Event> {
             out.push(Event::IncomingDataStreamStopped {
                 stream_id: e.stream_id,
                 peer_id: sender,
-                peer_info: sender_info,
+                stream_info: info,
                 is_self,
             });
         }
