@@ -639,20 +639,10 @@ impl Engine {
                 let _ = reply.send(());
             }
             Command::Send(msg, targets, reply) => {
-                let now = std::time::Instant::now();
-                let r = match self.session.as_mut().filter(|_| self.in_room) {
-                    Some(s) => s.send_message(msg, targets, now),
-                    None => Err(RoomError::NotInRoom),
-                };
-                match r {
-                    Ok(out) => {
-                        self.apply(out).await;
-                        let _ = reply.send(Ok(()));
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                }
+                let r = self
+                    .in_session(|s, now| s.send_message(msg, targets, now))
+                    .await;
+                let _ = reply.send(r);
             }
             Command::SetUserData(data, reply) => {
                 self.user_data = data.clone();
@@ -664,19 +654,8 @@ impl Engine {
                 let _ = reply.send(());
             }
             Command::Lock(lock, reply) => {
-                let r = match self.session.as_mut().filter(|_| self.in_room) {
-                    Some(s) => s.set_lock(lock, std::time::Instant::now()),
-                    None => Err(RoomError::NotInRoom),
-                };
-                match r {
-                    Ok(out) => {
-                        self.apply(out).await;
-                        let _ = reply.send(Ok(()));
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                }
+                let r = self.in_session(|s, now| s.set_lock(lock, now)).await;
+                let _ = reply.send(r);
             }
             Command::Peers(reply) => {
                 let mut list = Vec::new();
@@ -746,31 +725,11 @@ impl Engine {
                 let _ = reply.send(r);
             }
             Command::GetPeers(show_all, reply) => {
-                let r = match self.session.as_mut().filter(|_| self.in_room) {
-                    Some(s) => s.get_peers(show_all, std::time::Instant::now()),
-                    None => Err(RoomError::NotInRoom),
-                };
-                let r = match r {
-                    Ok(out) => {
-                        self.apply(out).await;
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                };
+                let r = self.in_session(|s, now| s.get_peers(show_all, now)).await;
                 let _ = reply.send(r);
             }
             Command::Introduce(a, b, reply) => {
-                let r = match self.session.as_mut().filter(|_| self.in_room) {
-                    Some(s) => s.introduce(&a, &b, std::time::Instant::now()),
-                    None => Err(RoomError::NotInRoom),
-                };
-                let r = match r {
-                    Ok(out) => {
-                        self.apply(out).await;
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                };
+                let r = self.in_session(|s, now| s.introduce(&a, &b, now)).await;
                 let _ = reply.send(r);
             }
             Command::SendData(payload, targets, opts, reply) => {
@@ -853,6 +812,21 @@ impl Engine {
                 let _ = reply.send(list);
             }
         }
+    }
+
+    /// Runs a session call that needs a joined room and applies its outputs.
+    async fn in_session(
+        &mut self,
+        f: impl FnOnce(&mut Session, std::time::Instant) -> Result<Vec<Output>, RoomError>,
+    ) -> Result<(), RoomError> {
+        let s = self
+            .session
+            .as_mut()
+            .filter(|_| self.in_room)
+            .ok_or(RoomError::NotInRoom)?;
+        let out = f(s, std::time::Instant::now())?;
+        self.apply(out).await;
+        Ok(())
     }
 
     /// The `init()` request with its ready-state events.

@@ -456,13 +456,10 @@ impl PeerSet {
             Ok(sdp) => sdp,
             Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
         };
-        let munged = match skylink_sdp::local(&sdp, SdpType::Offer, &settings, &mut slot.ctx) {
+        let munged = match apply_local(&pc, &mut slot.ctx, &settings, true, &sdp).await {
             Ok(m) => m,
-            Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
+            Err(e) => return Self::handshake_error(peer_id, e, out),
         };
-        if let Err(e) = pc.set_local(true, munged.clone()).await {
-            return Self::handshake_error(peer_id, e.to_string(), out);
-        }
         slot.local_set = true;
         slot.remote_set = false;
         slot.last_offer_restart = Some(ice);
@@ -555,13 +552,10 @@ impl PeerSet {
             Ok(a) => a,
             Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
         };
-        let munged = match skylink_sdp::local(&answer, SdpType::Answer, &settings, &mut slot.ctx) {
+        let munged = match apply_local(&pc, &mut slot.ctx, &settings, false, &answer).await {
             Ok(m) => m,
-            Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
+            Err(e) => return Self::handshake_error(peer_id, e, out),
         };
-        if let Err(e) = pc.set_local(false, munged.clone()).await {
-            return Self::handshake_error(peer_id, e.to_string(), out);
-        }
         slot.local_set = true;
         slot.last_offer_restart = None;
         Self::set_signaling(peer_id, slot, Signaling::Stable, out);
@@ -1123,6 +1117,27 @@ fn stats_context(
         remote_fingerprint: fp(&rp),
         ..StatsContext::default()
     }
+}
+
+/// Runs the local munging pipeline on a description we created and applies it; returns the
+/// munged SDP (what is then rendered and sent).
+async fn apply_local(
+    pc: &PeerSession,
+    ctx: &mut PeerContext,
+    settings: &SdpSettings,
+    is_offer: bool,
+    sdp: &str,
+) -> Result<String, String> {
+    let ty = if is_offer {
+        SdpType::Offer
+    } else {
+        SdpType::Answer
+    };
+    let munged = skylink_sdp::local(sdp, ty, settings, ctx).map_err(|e| e.to_string())?;
+    pc.set_local(is_offer, munged.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(munged)
 }
 
 fn data_channel_state(state: &str, peer_id: &str, label: &str) -> Event {

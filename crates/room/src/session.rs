@@ -1178,62 +1178,39 @@ struct Announce {
     parent_id: Option<String>,
 }
 
+/// `enter`, `welcome` and `restart` carry the same announcement fields under the same names.
+macro_rules! announce_from {
+    ($m:expr) => {
+        Announce {
+            agent: $m.agent.clone(),
+            version: $m.version.clone(),
+            os: $m.os.clone(),
+            user_info: $m.user_info.clone(),
+            receive_only: $m.receive_only,
+            weight: $m.weight.clone(),
+            plugin: $m.temasys_plugin_version.clone(),
+            trickle: $m.enable_ice_trickle,
+            data_channel: $m.enable_data_channel,
+            ice_restart: $m.enable_ice_restart,
+            sm: $m.sm_protocol_version.clone(),
+            dt: $m.dt_protocol_version.clone(),
+            publish_only: $m.publish_only.is_some(),
+            parent_id: $m.parent_id.clone(),
+        }
+    };
+}
+
 impl Announce {
     fn from_enter(m: &Enter) -> Self {
-        Announce {
-            agent: m.agent.clone(),
-            version: m.version.clone(),
-            os: m.os.clone(),
-            user_info: m.user_info.clone(),
-            receive_only: m.receive_only,
-            weight: m.weight.clone(),
-            plugin: m.temasys_plugin_version.clone(),
-            trickle: m.enable_ice_trickle,
-            data_channel: m.enable_data_channel,
-            ice_restart: m.enable_ice_restart,
-            sm: m.sm_protocol_version.clone(),
-            dt: m.dt_protocol_version.clone(),
-            publish_only: m.publish_only.is_some(),
-            parent_id: m.parent_id.clone(),
-        }
+        announce_from!(m)
     }
 
     fn from_restart(m: &Restart) -> Self {
-        Announce {
-            agent: m.agent.clone(),
-            version: m.version.clone(),
-            os: m.os.clone(),
-            user_info: m.user_info.clone(),
-            receive_only: m.receive_only,
-            weight: m.weight.clone(),
-            plugin: m.temasys_plugin_version.clone(),
-            trickle: m.enable_ice_trickle,
-            data_channel: m.enable_data_channel,
-            ice_restart: m.enable_ice_restart,
-            sm: m.sm_protocol_version.clone(),
-            dt: m.dt_protocol_version.clone(),
-            publish_only: m.publish_only.is_some(),
-            parent_id: m.parent_id.clone(),
-        }
+        announce_from!(m)
     }
 
     fn from_welcome(m: &Welcome) -> Self {
-        Announce {
-            agent: m.agent.clone(),
-            version: m.version.clone(),
-            os: m.os.clone(),
-            user_info: m.user_info.clone(),
-            receive_only: m.receive_only,
-            weight: m.weight.clone(),
-            plugin: m.temasys_plugin_version.clone(),
-            trickle: m.enable_ice_trickle,
-            data_channel: m.enable_data_channel,
-            ice_restart: m.enable_ice_restart,
-            sm: m.sm_protocol_version.clone(),
-            dt: m.dt_protocol_version.clone(),
-            publish_only: m.publish_only.is_some(),
-            parent_id: m.parent_id.clone(),
-        }
+        announce_from!(m)
     }
 
     fn into_peer_info(self, room: &str) -> PeerInfo {
