@@ -16,6 +16,25 @@
 //! | [`Client`] | the engine task and its handle | tokio |
 //!
 //! Protocol decisions live in the sans-IO modules; [`Client`] only moves bytes and timers.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), skylink_room::RoomError> {
+//! use skylink_room::{Client, Event, InitOptions, JoinOptions};
+//! let mut opts = InitOptions::new("my-app-key");
+//! opts.room_server = "//127.0.0.1:8018".into();
+//! opts.force_ssl = false;
+//! let client = Client::new(opts);
+//! let mut events = client.subscribe();
+//! client.join_room(Some("lobby"), JoinOptions::default()).await?;
+//! while let Ok(ev) = events.recv().await {
+//!     if let Event::DataChannelState { state, peer_id, .. } = ev {
+//!         if state == "open" {
+//!             client.send_p2p_message(serde_json::json!("hi"), Some(vec![peer_id])).await?;
+//!         }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 //! See the crate README for what is still missing (media, MCU-specific refresh).
 
 #![forbid(unsafe_code)]
