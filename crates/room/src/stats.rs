@@ -14,9 +14,14 @@
 //! retrieval that saw the report. For the first `getConnectionStatus()` of a peer the engine
 //! retrieves twice back to back and reports the second result:
 //!
-//! ```ignore
-//! let (_, baseline) = connection_status(&session.stats().await, None, now_ms(), &ctx);
-//! let (payload, baseline) = connection_status(&session.stats().await, Some(&baseline), now_ms(), &ctx);
+//! ```no_run
+//! # async fn demo(session: skylink_room::peer::PeerSession, now_ms: f64) {
+//! use skylink_room::stats::{StatsContext, connection_status};
+//! let ctx = StatsContext::default();
+//! let (_, baseline) = connection_status(&session.stats().await, None, now_ms, &ctx);
+//! let (payload, baseline) =
+//!     connection_status(&session.stats().await, Some(&baseline), now_ms, &ctx);
+//! # let _ = (payload, baseline); }
 //! ```
 //!
 //! Later calls pass the stored baseline once. The baseline is dropped with the peer. The
