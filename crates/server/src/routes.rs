@@ -16,6 +16,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 const INDEX_HTML: &str = include_str!("page/index.html");
+const APP_JS: &str = include_str!("page/app.js");
+const APP_CSS: &str = include_str!("page/app.css");
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
 /// The complete router.
 pub fn router(state: AppState) -> Router {
@@ -34,6 +38,8 @@ pub fn router(state: AppState) -> Router {
     let handler = Arc::new(SignalingHandler::new(state.clone()));
     Router::new()
         .route("/", get(|| async { Html(INDEX_HTML) }))
+        .route("/app.js", get(|| async { asset(JS, APP_JS) }))
+        .route("/app.css", get(|| async { asset(CSS, APP_CSS) }))
         .route("/skylink.complete.js", get(skylinkjs))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -41,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(EngineIoLayer::from_config(handler, eio_config))
         .layer(middleware::from_fn(cors))
+}
+
+/// A static asset of the `/` page.
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, content_type)], body)
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,0 +1,464 @@
+// The `/` page of `skylink serve`: a small room app on skylinkjs 0.6.26 (loaded from
+// /skylink.complete.js). It creates its Skylink instance only when the user clicks Join or the URL
+// asks for an auto-join (`?room=R[&name=N][&appKey=K]`); until then the page only exposes
+// `window.Skylink`, so test harnesses can drive their own instance.
+(function () {
+  'use strict';
+
+  var $ = function (id) { return document.getElementById(id); };
+  var params = new URLSearchParams(location.search);
+  var appKey = params.get('appKey') || 'skylink-page';
+
+  // Read-only view of the app state, for debugging and end-to-end tests.
+  var app = window.skylinkApp = { skylink: null, state: 'idle', peerId: null, room: null, name: null, locked: false };
+
+  var sk = null;
+  var initialised = false;
+  var tiles = Object.create(null); // 'self' | peerId -> { el, video, caption, streamId }
+  var transfers = Object.create(null); // transferId + ':' + peerId -> row
+
+  function setStatus(state, text) {
+    app.state = state;
+    $('status').dataset.state = state;
+    $('status').textContent = text;
+  }
+
+  function notice(text) {
+    var li = document.createElement('li');
+    li.textContent = new Date().toLocaleTimeString() + '  ' + text;
+    var list = $('notices');
+    list.appendChild(li);
+    while (list.children.length > 100) list.removeChild(list.firstChild);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function describe(err) {
+    if (!err) return 'unknown error';
+    if (typeof err === 'string') return err;
+    var e = err.error || err;
+    if (e && e.message) return e.message;
+    try { return JSON.stringify(err).slice(0, 300); } catch (x) { return String(err); }
+  }
+
+  function displayName(peerId, info) {
+    var ud = info && info.userData;
+    if (ud && typeof ud === 'object' && ud.displayName) return String(ud.displayName);
+    if (typeof ud === 'string' && ud) return ud;
+    return peerId ? 'peer ' + String(peerId).slice(0, 8) : 'unknown';
+  }
+
+  function nameOf(peerId) {
+    if (peerId && peerId === app.peerId) return app.name;
+    var info = null;
+    try { info = sk && sk.getPeerInfo(peerId); } catch (e) { info = null; }
+    return displayName(peerId, info);
+  }
+
+  function setInRoomUi(inRoom) {
+    $('join').disabled = inRoom;
+    $('room').disabled = inRoom;
+    $('name').disabled = inRoom;
+    $('leave').disabled = !inRoom;
+    $('controls').hidden = !inRoom;
+    ['msg', 'send', 'file', 'send-file'].forEach(function (id) { $(id).disabled = !inRoom; });
+  }
+
+  // ---- video tiles ---------------------------------------------------------------------------
+
+  function tileKey(peerId, isSelf) { return isSelf ? 'self' : peerId; }
+
+  function ensureTile(peerId, isSelf, info) {
+    var key = tileKey(peerId, isSelf);
+    var t = tiles[key];
+    if (!t) {
+      var el = document.createElement('figure');
+      el.className = 'tile' + (isSelf ? ' self' : ' remote');
+      el.dataset.peerId = peerId;
+      el.dataset.self = isSelf ? 'true' : 'false';
+      var video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      video.setAttribute('autoplay', '');
+      video.setAttribute('playsinline', '');
+      if (isSelf) video.muted = true;
+      var caption = document.createElement('figcaption');
+      var label = document.createElement('span');
+      label.className = 'name';
+      caption.appendChild(label);
+      el.appendChild(video);
+      el.appendChild(caption);
+      if (isSelf) $('videos').insertBefore(el, $('videos').firstChild);
+      else $('videos').appendChild(el);
+      t = tiles[key] = { el: el, video: video, caption: caption, label: label, streamId: null };
+    }
+    t.label.textContent = isSelf ? app.name + ' (you)' : displayName(peerId, info);
+    return t;
+  }
+
+  function showUnmute(t) {
+    if (t.caption.querySelector('.unmute')) return;
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'unmute';
+    b.textContent = 'Unmute';
+    b.onclick = function () {
+      t.video.muted = false;
+      t.video.play().catch(function () {});
+      b.remove();
+    };
+    t.caption.appendChild(b);
+  }
+
+  function bindStream(t, stream, streamId) {
+    t.streamId = streamId || stream.id || null;
+    if ('srcObject' in t.video) t.video.srcObject = stream;
+    else if (typeof window.attachMediaStream === 'function') window.attachMediaStream(t.video, stream);
+    var p = t.video.play && t.video.play();
+    if (p && typeof p.catch === 'function') {
+      p.catch(function (err) {
+        // Autoplay with sound needs a user gesture: play muted and offer an Unmute button.
+        if (err && err.name === 'NotAllowedError' && !t.video.muted) {
+          t.video.muted = true;
+          t.video.play().catch(function () {});
+          showUnmute(t);
+        }
+      });
+    }
+  }
+
+  function removeTile(key) {
+    var t = tiles[key];
+    if (!t) return;
+    try { t.video.srcObject = null; } catch (e) { /* ignore */ }
+    t.el.remove();
+    delete tiles[key];
+  }
+
+  function removeAllTiles() {
+    Object.keys(tiles).forEach(removeTile);
+  }
+
+  // ---- chat ----------------------------------------------------------------------------------
+
+  function addChat(sender, content, opts) {
+    var li = document.createElement('li');
+    if (opts.self) li.className = 'self';
+    li.dataset.sender = sender;
+    li.dataset.via = opts.p2p ? 'p2p' : 'server';
+    var s = document.createElement('span');
+    s.className = 'sender';
+    s.textContent = sender + ':';
+    var c = document.createElement('span');
+    c.className = 'content';
+    c.textContent = typeof content === 'string' ? content : JSON.stringify(content);
+    li.appendChild(s);
+    li.appendChild(c);
+    if (opts.p2p || opts.isPrivate) {
+      var via = document.createElement('span');
+      via.className = 'via';
+      via.textContent = (opts.isPrivate ? 'private ' : '') + (opts.p2p ? 'P2P' : '');
+      li.appendChild(via);
+    }
+    $('chat-list').appendChild(li);
+    $('chat-list').scrollTop = $('chat-list').scrollHeight;
+  }
+
+  // ---- file transfers ------------------------------------------------------------------------
+
+  function transferRow(transferId, peerId, info, direction) {
+    var key = transferId + ':' + peerId;
+    var r = transfers[key];
+    if (!r) {
+      var li = document.createElement('li');
+      li.dataset.transferId = transferId;
+      li.dataset.peerId = peerId;
+      li.dataset.direction = direction;
+      var label = document.createElement('div');
+      var bar = document.createElement('progress');
+      bar.max = 100;
+      bar.value = 0;
+      var extra = document.createElement('div');
+      li.appendChild(label);
+      li.appendChild(bar);
+      li.appendChild(extra);
+      $('transfers').insertBefore(li, $('transfers').firstChild);
+      r = transfers[key] = { li: li, label: label, bar: bar, extra: extra, name: null };
+      r.label.textContent = (direction === 'upload' ? 'To ' : 'From ') + nameOf(peerId) + ': ' +
+        ((info && info.name) || 'data') + (info && info.size ? ' (' + info.size + ' bytes)' : '');
+    }
+    if (info && info.name) r.name = info.name;
+    return r;
+  }
+
+  function setProgress(r, info, state) {
+    if (info && typeof info.percentage === 'number') r.bar.value = info.percentage;
+    if (state) r.li.dataset.state = state;
+  }
+
+  function wire(s) {
+    var T = s.DATA_TRANSFER_STATE;
+
+    s.on('peerJoined', function (peerId, info, isSelf) {
+      if (isSelf) {
+        app.peerId = peerId;
+        notice('Joined room "' + app.room + '" as ' + app.name);
+      } else {
+        notice(displayName(peerId, info) + ' joined');
+      }
+    });
+
+    s.on('peerUpdated', function (peerId, info, isSelf) {
+      var t = tiles[tileKey(peerId, isSelf)];
+      if (t) t.label.textContent = isSelf ? app.name + ' (you)' : displayName(peerId, info);
+    });
+
+    s.on('peerLeft', function (peerId, info, isSelf) {
+      if (isSelf) {
+        removeAllTiles();
+        return;
+      }
+      notice(displayName(peerId, info) + ' left');
+      removeTile(peerId);
+    });
+
+    s.on('incomingStream', function (peerId, stream, isSelf, info, isScreensharing, streamId) {
+      if (!stream) return;
+      bindStream(ensureTile(peerId, isSelf, info), stream, streamId);
+    });
+
+    s.on('streamEnded', function (peerId, info, isSelf, isScreensharing, streamId) {
+      var key = tileKey(peerId, isSelf);
+      var t = tiles[key];
+      // A newer stream (e.g. the camera again after a screen share) may already be bound.
+      if (t && (!streamId || !t.streamId || t.streamId === streamId)) removeTile(key);
+      if (isSelf && isScreensharing) setSharing(false);
+    });
+
+    s.on('mediaAccessSuccess', function (stream, isScreensharing) {
+      if (isScreensharing) setSharing(true);
+    });
+
+    s.on('incomingMessage', function (message, peerId, info, isSelf) {
+      // Own messages are shown when sent (public messages are not echoed to the sender).
+      if (isSelf || (peerId && peerId === app.peerId)) return;
+      addChat(displayName(peerId, info), message.content, { p2p: !!message.isDataChannel, isPrivate: !!message.isPrivate });
+    });
+
+    s.on('roomLock', function (isLocked, peerId, info, isSelf) {
+      setLocked(!!isLocked);
+      notice('Room ' + (isLocked ? 'locked' : 'unlocked') + ' by ' + (isSelf ? 'you' : displayName(peerId, info)));
+    });
+
+    s.on('dataTransferState', function (state, transferId, peerId, info, error) {
+      var r;
+      switch (state) {
+        case T.UPLOAD_REQUEST: // a peer offers us data: accept it
+          r = transferRow(transferId, peerId, info, 'download');
+          setProgress(r, null, 'pending');
+          notice('Receiving "' + ((info && info.name) || 'data') + '" from ' + nameOf(peerId) + ' (auto-accepted)');
+          s.acceptDataTransfer(peerId, transferId, true);
+          break;
+        case T.USER_UPLOAD_REQUEST:
+          setProgress(transferRow(transferId, peerId, info, 'upload'), null, 'pending');
+          break;
+        case T.UPLOAD_STARTED:
+        case T.UPLOADING:
+          setProgress(transferRow(transferId, peerId, info, 'upload'), info, 'active');
+          break;
+        case T.DOWNLOAD_STARTED:
+        case T.DOWNLOADING:
+          setProgress(transferRow(transferId, peerId, info, 'download'), info, 'active');
+          break;
+        case T.UPLOAD_COMPLETED:
+          r = transferRow(transferId, peerId, info, 'upload');
+          setProgress(r, { percentage: 100 }, 'done');
+          r.extra.textContent = 'sent';
+          break;
+        case T.DOWNLOAD_COMPLETED:
+          r = transferRow(transferId, peerId, info, 'download');
+          setProgress(r, { percentage: 100 }, 'done');
+          break;
+        case T.REJECTED:
+        case T.USER_REJECTED:
+        case T.CANCEL:
+        case T.ERROR:
+        case T.START_ERROR:
+          if (!transferId) {
+            notice('File transfer failed: ' + describe(error));
+            break;
+          }
+          r = transferRow(transferId, peerId, info, (info && info.direction) || 'upload');
+          setProgress(r, null, 'failed');
+          r.extra.textContent = state + (error ? ': ' + describe(error) : '');
+          break;
+        default:
+          break;
+      }
+    });
+
+    s.on('incomingData', function (data, transferId, peerId, info, isSelf) {
+      if (isSelf) return;
+      var r = transferRow(transferId, peerId, info, 'download');
+      var blob = data instanceof Blob ? data : new Blob([String(data)], { type: 'text/plain' });
+      var a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = (info && info.name) || r.name || 'download';
+      a.textContent = 'Download ' + a.download;
+      a.className = 'download';
+      r.extra.textContent = '';
+      r.extra.appendChild(a);
+      notice('Received "' + a.download + '" from ' + nameOf(peerId));
+    });
+
+    s.on('channelError', function (error) { notice('Signaling error: ' + describe(error)); });
+    s.on('sessionDisconnect', function () {
+      notice('Disconnected from the signaling server');
+      setStatus('disconnected', 'Disconnected');
+    });
+  }
+
+  function setLocked(locked) {
+    app.locked = locked;
+    $('lock-state').dataset.locked = locked ? 'true' : 'false';
+    $('lock-state').textContent = locked ? 'Room locked' : 'Room unlocked';
+    $('lock').disabled = locked;
+    $('unlock').disabled = !locked;
+  }
+
+  var sharing = false;
+  function setSharing(on) {
+    sharing = on;
+    $('screen').textContent = on ? 'Stop sharing' : 'Share screen';
+  }
+
+  // ---- join / leave --------------------------------------------------------------------------
+
+  function join(room, name) {
+    if (typeof window.Skylink !== 'function') {
+      setStatus('error', 'skylink.complete.js is not available on this server');
+      notice('skylink.complete.js is not available (run `npm ci` in interop/ or pass --skylinkjs).');
+      return;
+    }
+    app.room = room;
+    app.name = name;
+    if (!sk) {
+      sk = app.skylink = new window.Skylink();
+      wire(sk);
+    }
+    setInRoomUi(true);
+    setLocked(false);
+    setSharing(false);
+    setStatus('joining', 'Joining "' + room + '"…');
+    var doJoin = function () {
+      sk.joinRoom(room, { audio: true, video: true, userData: { displayName: name } }, function (error, success) {
+        if (error) {
+          setStatus('error', 'Join failed: ' + describe(error));
+          notice('Join failed: ' + describe(error));
+          setInRoomUi(false);
+          return;
+        }
+        app.peerId = success.peerId;
+        setStatus('joined', 'In room "' + room + '" as ' + name);
+      });
+    };
+    if (initialised) {
+      doJoin();
+      return;
+    }
+    sk.init({
+      appKey: appKey,
+      defaultRoom: room,
+      roomServer: '//' + location.host,
+      forceSSL: location.protocol === 'https:',
+    }, function (error) {
+      if (error) {
+        setStatus('error', 'Init failed: ' + describe(error));
+        notice('Init failed: ' + describe(error));
+        setInRoomUi(false);
+        return;
+      }
+      initialised = true;
+      doJoin();
+    });
+  }
+
+  function leave() {
+    if (!sk) return;
+    sk.leaveRoom(function () {
+      removeAllTiles();
+      setStatus('idle', 'Left the room');
+    });
+    removeAllTiles();
+    setInRoomUi(false);
+    setSharing(false);
+    app.peerId = null;
+    setStatus('idle', 'Left the room');
+  }
+
+  // ---- UI wiring -----------------------------------------------------------------------------
+
+  $('join-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var room = $('room').value.trim() || 'demo';
+    var name = $('name').value.trim() || 'guest-' + Math.random().toString(36).slice(2, 6);
+    $('name').value = name;
+    join(room, name);
+  });
+  $('leave').onclick = leave;
+
+  $('chat-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = $('msg').value;
+    if (!sk || !text) return;
+    var p2p = $('p2p').checked;
+    if (p2p) sk.sendP2PMessage(text);
+    else sk.sendMessage(text);
+    addChat(app.name, text, { self: true, p2p: p2p });
+    $('msg').value = '';
+  });
+
+  $('file-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var file = $('file').files && $('file').files[0];
+    if (!sk || !file) return;
+    notice('Sending "' + file.name + '" to everyone');
+    sk.sendBlobData(file, function (error) {
+      if (error) notice('Sending "' + file.name + '" failed: ' + describe(error));
+      else notice('"' + file.name + '" sent');
+    });
+    $('file').value = '';
+  });
+
+  $('lock').onclick = function () { if (sk) sk.lockRoom(); };
+  $('unlock').onclick = function () { if (sk) sk.unlockRoom(); };
+
+  $('screen').onclick = function () {
+    if (!sk) return;
+    if (sharing) {
+      sk.stopScreen();
+      setSharing(false);
+      return;
+    }
+    sk.shareScreen(function (error) {
+      if (error) notice('Screen share failed: ' + describe(error));
+      else setSharing(true);
+    });
+  };
+
+  window.addEventListener('beforeunload', function () {
+    if (sk && app.state === 'joined') sk.leaveRoom();
+  });
+
+  // ---- auto-join -----------------------------------------------------------------------------
+
+  if (params.get('name')) $('name').value = params.get('name');
+  if (params.get('room')) {
+    $('room').value = params.get('room');
+    var name = $('name').value.trim() || 'guest-' + Math.random().toString(36).slice(2, 6);
+    $('name').value = name;
+    join(params.get('room'), name);
+  } else if (typeof window.Skylink !== 'function') {
+    setStatus('error', 'skylink.complete.js is not available');
+    notice('skylink.complete.js is not available on this server (run `npm ci` in interop/ or pass --skylinkjs).');
+  }
+})();
