@@ -231,7 +231,7 @@ impl PeerSet {
             if let Some(label) = slot.channel.take()
                 && slot.channel_open
             {
-                emit(out, channel_state("closed", peer_id, &label, None));
+                emit(out, channel_state("closed", peer_id, &label, "messaging"));
             }
             emit(
                 out,
@@ -752,9 +752,9 @@ impl PeerSet {
                 }
                 if slot.channel.as_deref() == Some(label.as_str()) {
                     slot.channel_open = true;
-                    emit(out, channel_state("open", peer_id, &label, None));
+                    emit(out, channel_state("open", peer_id, &label, "messaging"));
                 } else {
-                    emit(out, data_channel_state("open", peer_id, &label));
+                    emit(out, channel_state("open", peer_id, &label, "data"));
                     if let Err(e) = slot.dt.channel_open(&label) {
                         tracing::debug!(peer = peer_id, %label, error = %e, "DATA channel open");
                     }
@@ -766,10 +766,10 @@ impl PeerSet {
                     let was_open = slot.channel_open;
                     slot.channel_open = false;
                     if was_open {
-                        emit(out, channel_state("closed", peer_id, &label, None));
+                        emit(out, channel_state("closed", peer_id, &label, "messaging"));
                     }
                 } else {
-                    emit(out, data_channel_state("closed", peer_id, &label));
+                    emit(out, channel_state("closed", peer_id, &label, "data"));
                 }
                 slot.dt.channel_closed(&label, std::time::Instant::now());
                 drain(s, peer_id, slot, out).await;
@@ -1140,17 +1140,6 @@ async fn apply_local(
     Ok(munged)
 }
 
-fn data_channel_state(state: &str, peer_id: &str, label: &str) -> Event {
-    Event::DataChannelState {
-        state: state.into(),
-        peer_id: peer_id.to_owned(),
-        error: None,
-        channel_name: label.to_owned(),
-        channel_type: "data".into(),
-        message_type: None,
-    }
-}
-
 /// Carries out everything the peer's DT state queued: frames, channels, events.
 async fn drain(s: &Session, peer_id: &str, slot: &mut Slot, out: &mut Vec<Output>) {
     let mut wrote = false;
@@ -1219,13 +1208,15 @@ async fn drain(s: &Session, peer_id: &str, slot: &mut Slot, out: &mut Vec<Output
     }
 }
 
-fn channel_state(state: &str, peer_id: &str, label: &str, error: Option<String>) -> Event {
+/// `dataChannelState(state, peerId, null, label, channelType)`; `channel_type` is
+/// `messaging` or `data` (`DATA_CHANNEL_TYPE`).
+fn channel_state(state: &str, peer_id: &str, label: &str, channel_type: &str) -> Event {
     Event::DataChannelState {
         state: state.into(),
         peer_id: peer_id.to_owned(),
-        error,
+        error: None,
         channel_name: label.to_owned(),
-        channel_type: "messaging".into(),
+        channel_type: channel_type.into(),
         message_type: None,
     }
 }
