@@ -10,8 +10,10 @@
 
 pub mod error;
 pub mod frame;
+pub mod sink;
 pub mod source;
 
 pub use error::MediaError;
 pub use frame::{AudioFrame, Codec, EncodedFrame, MediaKind, VideoFrame};
+pub use sink::FrameSink;
 pub use source::{AudioSource, EncodedSource, VideoSource};
