@@ -95,6 +95,22 @@ pub struct InitOptions {
     /// one or more `CERTIFICATE` blocks. Default: empty. An entry that does not parse makes the
     /// room-API request fail with `readyStateChange(ERROR)` (`errorCode` −1).
     pub extra_root_certs: Vec<Vec<u8>>,
+    /// Where `getUserMedia` / `sendStream(options)` / `shareScreen` get media (the Rust
+    /// counterpart of a browser's devices). Default: [`crate::local_media::NoDevices`], so
+    /// every request fails with `mediaAccessError` until the application configures one.
+    pub media_devices: std::sync::Arc<dyn crate::local_media::MediaDevices>,
+    /// `audioFallback`: when a camera + microphone request fails, retry with audio only
+    /// (default `false`, as the reference).
+    pub audio_fallback: bool,
+    /// Sinks for every received media track (recorders, probes, an application's consumer).
+    /// Default: none (tracks are still counted, see `Client::remote_tracks`).
+    pub media_sinks: Option<crate::peer_media::SinkFactory>,
+}
+
+impl std::fmt::Debug for dyn crate::local_media::MediaDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MediaDevices")
+    }
 }
 
 impl InitOptions {
@@ -122,6 +138,9 @@ impl InitOptions {
             sdp_settings: skylink_sdp::SdpSettings::default(),
             extra_root_certs: Vec::new(),
             dt_extensions: true,
+            media_devices: std::sync::Arc::new(crate::local_media::NoDevices),
+            audio_fallback: false,
+            media_sinks: None,
         }
     }
 

@@ -8,6 +8,9 @@ use skylink_sm::room_api::{ApiSuccess, ReadyState};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
+mod media;
+pub use media::StreamInput;
+
 use crate::api::{self, InitOptions};
 use crate::error::RoomError;
 use crate::event::{Event, PeerInfo, SocketSession, TransferData};
@@ -71,6 +74,14 @@ enum Command {
     StartStream(bool, Option<Vec<String>>, Reply<Result<String, RoomError>>),
     StreamData(String, TransferData, Reply<Result<(), RoomError>>),
     StopStream(String, Reply<Result<(), RoomError>>),
+    GetUserMedia(Option<Value>, Reply<Result<String, RoomError>>),
+    SendStream(StreamInput, Reply<Result<String, RoomError>>),
+    ShareScreen(bool, Reply<Result<String, RoomError>>),
+    StopScreen(Reply<()>),
+    StopMedia(Reply<()>),
+    Mute(Option<bool>, Option<bool>, Reply<()>),
+    MuteState(Reply<(bool, bool)>),
+    RemoteTracks(Reply<Vec<crate::peer_media::RemoteTrackStats>>),
 }
 
 /// Options of [`Client::send_blob_data`] / [`Client::send_url_data`].
@@ -156,6 +167,7 @@ impl Client {
     pub fn new(opts: InitOptions) -> Client {
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let (media_ended_tx, media_ended_rx) = mpsc::unbounded_channel();
         let engine = Engine {
             opts,
             events: events.clone(),
@@ -172,6 +184,12 @@ impl Client {
             rejoining: 0,
             rejected: false,
             peers: None,
+            camera: None,
+            screen: None,
+            audio_muted: false,
+            video_muted: false,
+            media_ended_tx,
+            media_ended_rx,
         };
         tokio::spawn(engine.run());
         Client { cmd, events }
@@ -474,6 +492,88 @@ impl Client {
         self.call(|r| Command::StopStream(id, r)).await?
     }
 
+    /// `getUserMedia(options)` (sdp-and-peers.md §4.2): opens media from
+    /// [`InitOptions::media_devices`] and holds it as the camera stream; `None` means
+    /// `{audio: true, video: true}`. Raises `mediaAccessSuccess` (and `mediaAccessFallback`
+    /// when a kind is missing) or `mediaAccessError`. Does not renegotiate: the stream goes
+    /// on the wire at the next offer/answer (or use [`Client::send_stream`]).
+    ///
+    /// # Errors
+    /// [`RoomError::InvalidArgument`] with the reference's texts (`Please select audio or
+    /// video`, …), [`RoomError::Media`] when the devices fail.
+    pub async fn get_user_media(&self, options: Option<Value>) -> Result<String, RoomError> {
+        self.call(|r| Command::GetUserMedia(options, r)).await?
+    }
+
+    /// `sendStream(options | stream)` (§4.3): replaces the camera stream and refreshes every
+    /// connection so peers receive it. Returns the stream id.
+    ///
+    /// # Errors
+    /// [`RoomError::Media`] outside a room (`Unable to send stream as user is not in the
+    /// Room.`) or when capture or the refresh fails.
+    pub async fn send_stream(&self, input: StreamInput) -> Result<String, RoomError> {
+        self.call(|r| Command::SendStream(input, r)).await?
+    }
+
+    /// `shareScreen(enableAudio)` (§4.4): the screen (from the devices, `screen: true`)
+    /// replaces the camera on the wire until [`Client::stop_screen`].
+    ///
+    /// # Errors
+    /// [`RoomError::Media`] when the screen cannot be captured.
+    pub async fn share_screen(&self, audio: bool) -> Result<String, RoomError> {
+        self.call(|r| Command::ShareScreen(audio, r)).await?
+    }
+
+    /// `stopScreen()` (§4.4): stops the screen share; the camera stream (if any) is sent
+    /// again.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn stop_screen(&self) -> Result<(), RoomError> {
+        self.call(Command::StopScreen).await
+    }
+
+    /// `stopStream()` (§4.5): stops the camera stream (`mediaAccessStopped`, `streamEnded`,
+    /// the `stream` message); no renegotiation.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn stop_stream(&self) -> Result<(), RoomError> {
+        self.call(Command::StopMedia).await
+    }
+
+    /// `muteStream({audioMuted, videoMuted})` (§4.6): `None` counts as `true`, as in the
+    /// reference. Muted video sends black frames, muted audio silence.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn mute_stream(
+        &self,
+        audio_muted: Option<bool>,
+        video_muted: Option<bool>,
+    ) -> Result<(), RoomError> {
+        self.call(|r| Command::Mute(audio_muted, video_muted, r))
+            .await
+    }
+
+    /// The global mute state `(audioMuted, videoMuted)`.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn mute_state(&self) -> Result<(bool, bool), RoomError> {
+        self.call(Command::MuteState).await
+    }
+
+    /// Counters of every media track received in the current session.
+    ///
+    /// # Errors
+    /// [`RoomError::EngineStopped`] only.
+    pub async fn remote_tracks(
+        &self,
+    ) -> Result<Vec<crate::peer_media::RemoteTrackStats>, RoomError> {
+        self.call(Command::RemoteTracks).await
+    }
+
     /// The peer connections of the current room (for stats and diagnostics).
     ///
     /// # Errors
@@ -515,6 +615,16 @@ struct Engine {
     rejected: bool,
     /// The peer connections of the current session.
     peers: Option<PeerSet>,
+    /// `streams.userMedia` (§4.1).
+    camera: Option<crate::local_media::LocalStream>,
+    /// `streams.screenshare` (§4.1).
+    screen: Option<crate::local_media::LocalStream>,
+    /// `streamsMutedSettings` (§4.1).
+    audio_muted: bool,
+    video_muted: bool,
+    /// Feeds report a source that ended by itself here (with its stream id).
+    media_ended_tx: mpsc::UnboundedSender<String>,
+    media_ended_rx: mpsc::UnboundedReceiver<String>,
 }
 
 async fn recv_peer(peers: &mut Option<PeerSet>) -> Option<crate::peers::Tagged> {
@@ -585,6 +695,7 @@ impl Engine {
                     self.apply(out).await;
                 }
                 () = sleep_opt(rejoin_at) => self.try_rejoin().await,
+                Some(id) = self.media_ended_rx.recv() => self.media_ended(id).await,
                 () = sleep_opt(dt_at) => {
                     let mut out = Vec::new();
                     if let (Some(p), Some(s)) = (self.peers.as_mut(), self.session.as_ref()) {
@@ -628,7 +739,46 @@ impl Engine {
                     }
                 }
             }
+            Command::GetUserMedia(options, reply) => {
+                let r = self.get_user_media(options).await;
+                let _ = reply.send(r);
+            }
+            Command::SendStream(input, reply) => {
+                let r = self.send_stream(input).await;
+                let _ = reply.send(r);
+            }
+            Command::ShareScreen(audio, reply) => {
+                let r = self.share_screen(audio).await;
+                let _ = reply.send(r);
+            }
+            Command::StopScreen(reply) => {
+                self.stop_screen().await;
+                let _ = reply.send(());
+            }
+            Command::StopMedia(reply) => {
+                self.stop_stream().await;
+                let _ = reply.send(());
+            }
+            Command::Mute(audio, video, reply) => {
+                self.mute_stream(audio, video).await;
+                let _ = reply.send(());
+            }
+            Command::MuteState(reply) => {
+                let _ = reply.send((self.audio_muted, self.video_muted));
+            }
+            Command::RemoteTracks(reply) => {
+                let list = self
+                    .peers
+                    .as_ref()
+                    .map(PeerSet::remote_tracks)
+                    .unwrap_or_default();
+                let _ = reply.send(list);
+            }
             Command::Leave(reply) => {
+                // leaveRoom() stops the held streams (the reference's stopMediaOptions
+                // default), announcing it to the room first.
+                self.stop_record(true).await;
+                self.stop_record(false).await;
                 self.rejoin = None;
                 self.rejoining = 0;
                 if let Some(old) = self.pending_join.take() {
@@ -871,6 +1021,7 @@ impl Engine {
             udp_addrs: self.opts.udp_addrs.clone(),
             sdp: self.opts.sdp_settings.clone(),
             dt_extensions: self.opts.dt_extensions,
+            sink_factory: self.opts.media_sinks.clone(),
         }));
         let _ = conn.tx.send(SocketOut::Send(session.join_room_json()));
         self.emit(Event::ChannelOpen {
@@ -879,6 +1030,7 @@ impl Engine {
         self.conn = Some(conn);
         self.socket_session = Some(ss);
         self.session = Some(session);
+        self.publish_media();
         Ok(())
     }
 

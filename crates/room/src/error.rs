@@ -44,6 +44,10 @@ pub enum RoomError {
     /// An argument is not valid (the reference's argument checks).
     #[error("{0}")]
     InvalidArgument(String),
+    /// Media could not be captured or sent (the reference's `getUserMedia` / `sendStream`
+    /// errors, e.g. `Unable to send stream as user is not in the Room.`).
+    #[error("{0}")]
+    Media(String),
     /// The engine task is gone.
     #[error("engine stopped")]
     EngineStopped,

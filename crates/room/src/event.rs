@@ -507,6 +507,92 @@ pub enum Event {
         /// Our information.
         peer_info: PeerInfo,
     },
+    /// `mediaAccessSuccess(stream, isScreensharing, isAudioFallback, streamId)`.
+    MediaAccessSuccess {
+        /// The local stream's id (the msid peers see).
+        stream_id: String,
+        /// A screen capture.
+        is_screensharing: bool,
+        /// Audio only after the camera failed (`audioFallback`).
+        is_audio_fallback: bool,
+    },
+    /// `mediaAccessError(error, isScreensharing, isAudioFallbackError)`.
+    MediaAccessError {
+        /// What failed.
+        error: String,
+        /// A screen capture was requested.
+        is_screensharing: bool,
+        /// The audio-only fallback failed too.
+        is_audio_fallback_error: bool,
+    },
+    /// `mediaAccessFallback({error, diff}, state, isScreensharing, isAudioFallback, streamId)`.
+    MediaAccessFallback {
+        /// What went wrong.
+        error: String,
+        /// `{video: {expected, received}, audio: {expected, received}}` or `null`.
+        diff: Value,
+        /// `MEDIA_ACCESS_FALLBACK_STATE`: 0 fallbacking, 1 fallbacked, -1 error.
+        state: i32,
+        /// A screen capture.
+        is_screensharing: bool,
+        /// The audio-only fallback.
+        is_audio_fallback: bool,
+        /// The stream id once a stream exists.
+        stream_id: Option<String>,
+    },
+    /// `mediaAccessStopped(isScreensharing, isAudioFallback, streamId)`.
+    MediaAccessStopped {
+        /// A screen capture.
+        is_screensharing: bool,
+        /// The audio-only fallback stream.
+        is_audio_fallback: bool,
+        /// The stopped stream.
+        stream_id: String,
+    },
+    /// `incomingStream(peerId, stream, isSelf, peerInfo, isScreensharing, streamId)`.
+    IncomingStream {
+        /// Whose stream.
+        peer_id: String,
+        /// The stream id (msid).
+        stream_id: String,
+        /// Our own stream.
+        is_self: bool,
+        /// That peer's information.
+        peer_info: PeerInfo,
+        /// A screen capture.
+        is_screensharing: bool,
+    },
+    /// `streamEnded(peerId, peerInfo, isSelf, isScreensharing, streamId)`.
+    StreamEnded {
+        /// Whose stream.
+        peer_id: String,
+        /// That peer's information.
+        peer_info: PeerInfo,
+        /// Our own stream.
+        is_self: bool,
+        /// A screen capture.
+        is_screensharing: bool,
+        /// The ended stream.
+        stream_id: String,
+    },
+    /// `streamMuted(peerId, peerInfo, isSelf, isScreensharing)`.
+    StreamMuted {
+        /// Whose stream.
+        peer_id: String,
+        /// That peer's information (its `mediaStatus` holds the new state).
+        peer_info: PeerInfo,
+        /// Our own stream.
+        is_self: bool,
+        /// A screen capture.
+        is_screensharing: bool,
+    },
+    /// `localMediaMuted({audioMuted, videoMuted})`.
+    LocalMediaMuted {
+        /// Audio muted (or no audio track).
+        audio_muted: bool,
+        /// Video muted (or no video track).
+        video_muted: bool,
+    },
 }
 
 impl Event {
@@ -554,6 +640,14 @@ impl Event {
             Event::RoomLock { .. } => "roomLock",
             Event::SystemAction { .. } => "systemAction",
             Event::SessionDisconnect { .. } => "sessionDisconnect",
+            Event::MediaAccessSuccess { .. } => "mediaAccessSuccess",
+            Event::MediaAccessError { .. } => "mediaAccessError",
+            Event::MediaAccessFallback { .. } => "mediaAccessFallback",
+            Event::MediaAccessStopped { .. } => "mediaAccessStopped",
+            Event::IncomingStream { .. } => "incomingStream",
+            Event::StreamEnded { .. } => "streamEnded",
+            Event::StreamMuted { .. } => "streamMuted",
+            Event::LocalMediaMuted { .. } => "localMediaMuted",
         }
     }
 }

@@ -327,6 +327,90 @@ impl Event {
             Event::SessionDisconnect { peer_id, peer_info } => {
                 json!({ "peerId": peer_id, "peerInfo": v(peer_info) })
             }
+            Event::MediaAccessSuccess {
+                stream_id,
+                is_screensharing,
+                is_audio_fallback,
+            } => json!({
+                "streamId": stream_id,
+                "isScreensharing": is_screensharing,
+                "isAudioFallback": is_audio_fallback,
+            }),
+            Event::MediaAccessError {
+                error,
+                is_screensharing,
+                is_audio_fallback_error,
+            } => json!({
+                "error": error,
+                "isScreensharing": is_screensharing,
+                "isAudioFallbackError": is_audio_fallback_error,
+            }),
+            Event::MediaAccessFallback {
+                error,
+                diff,
+                state,
+                is_screensharing,
+                is_audio_fallback,
+                stream_id,
+            } => json!({
+                "error": {"error": error, "diff": diff},
+                "state": state,
+                "isScreensharing": is_screensharing,
+                "isAudioFallback": is_audio_fallback,
+                "streamId": stream_id,
+            }),
+            Event::MediaAccessStopped {
+                is_screensharing,
+                is_audio_fallback,
+                stream_id,
+            } => json!({
+                "isScreensharing": is_screensharing,
+                "isAudioFallback": is_audio_fallback,
+                "streamId": stream_id,
+            }),
+            Event::IncomingStream {
+                peer_id,
+                stream_id,
+                is_self,
+                peer_info,
+                is_screensharing,
+            } => json!({
+                "peerId": peer_id,
+                "streamId": stream_id,
+                "isSelf": is_self,
+                "peerInfo": v(peer_info),
+                "isScreensharing": is_screensharing,
+            }),
+            Event::StreamEnded {
+                peer_id,
+                peer_info,
+                is_self,
+                is_screensharing,
+                stream_id,
+            } => json!({
+                "peerId": peer_id,
+                "peerInfo": v(peer_info),
+                "isSelf": is_self,
+                "isScreensharing": is_screensharing,
+                "streamId": stream_id,
+            }),
+            Event::StreamMuted {
+                peer_id,
+                peer_info,
+                is_self,
+                is_screensharing,
+            } => json!({
+                "peerId": peer_id,
+                "peerInfo": v(peer_info),
+                "isSelf": is_self,
+                "isScreensharing": is_screensharing,
+            }),
+            Event::LocalMediaMuted {
+                audio_muted,
+                video_muted,
+            } => json!({
+                "mediaStatus": {"audioMuted": audio_muted, "videoMuted": video_muted},
+            }),
         };
         with_name(self.name(), payload)
     }

@@ -48,7 +48,9 @@ pub mod event;
 mod event_json;
 pub mod fallback;
 pub mod ice;
+pub mod local_media;
 pub mod peer;
+pub mod peer_media;
 mod peers;
 mod polling;
 pub mod session;
@@ -58,7 +60,8 @@ pub mod transfer;
 
 pub use api::{Credentials, InitOptions, ReadyStateError};
 pub use client::{
-    ChannelInfo, Client, EVENT_CAPACITY, JoinOptions, RefreshResult, RoomPeer, TransferOptions,
+    ChannelInfo, Client, EVENT_CAPACITY, JoinOptions, RefreshResult, RoomPeer, StreamInput,
+    TransferOptions,
 };
 pub use error::RoomError;
 pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession, TransferData};

@@ -242,6 +242,24 @@ pub enum PeerEvent {
         /// Channel label.
         label: String,
     },
+    /// The remote side sends a media track (its RTP follows through [`RemoteTrack`]).
+    RemoteTrack(RemoteTrack),
+}
+
+/// A received media track, as [`PeerEvent::RemoteTrack`] carries it.
+#[derive(Clone)]
+pub struct RemoteTrack(pub Arc<dyn webrtc::media_stream::track_remote::TrackRemote>);
+
+impl fmt::Debug for RemoteTrack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RemoteTrack")
+    }
+}
+
+impl PartialEq for RemoteTrack {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// What a [`PeerSession`] call can fail with.
@@ -418,6 +436,10 @@ impl PeerConnectionEventHandler for Handler {
         self.0.emit(PeerEvent::ConnectionState(state));
     }
 
+    async fn on_track(&self, track: Arc<dyn webrtc::media_stream::track_remote::TrackRemote>) {
+        self.0.emit(PeerEvent::RemoteTrack(RemoteTrack(track)));
+    }
+
     async fn on_data_channel(&self, channel: Arc<dyn DataChannel>) {
         let label = channel.label().await.unwrap_or_default();
         self.0.emit(PeerEvent::RemoteChannel {
@@ -440,6 +462,8 @@ pub struct PeerSession {
     shared: Arc<Shared>,
     remote: Mutex<Remote>,
     label: String,
+    /// The local stream attached to this connection and its tracks (§4.10).
+    sending: Mutex<(Option<String>, Vec<crate::peer_media::SendingTrack>)>,
 }
 
 impl fmt::Debug for PeerSession {
@@ -513,6 +537,7 @@ impl PeerSession {
             shared,
             remote: Mutex::new(Remote::default()),
             label: format!("{}_{}", config.local_id, config.remote_id),
+            sending: Mutex::new((None, Vec::new())),
         };
         Ok((session, rx))
     }
@@ -735,6 +760,72 @@ impl PeerSession {
                     tracing::debug!("closing a data channel: {e}");
                 }
             });
+        }
+        Ok(())
+    }
+
+    /// Attaches the chosen local stream (sdp-and-peers.md §4.10) before an offer or answer:
+    /// nothing when it is already attached; otherwise the attached tracks are removed and the
+    /// chosen stream's added. Returns whether anything changed.
+    pub(crate) async fn sync_media(
+        &self,
+        chosen: &crate::local_media::Chosen,
+    ) -> Result<bool, PeerError> {
+        let mut sending = self.sending.lock().await;
+        if sending.0 == chosen.stream_id {
+            return Ok(false);
+        }
+        for track in std::mem::take(&mut sending.1) {
+            track.detach(self.pc.as_ref()).await;
+        }
+        sending.0 = chosen.stream_id.clone();
+        if let Some(id) = &chosen.stream_id {
+            for feed in &chosen.feeds {
+                let track =
+                    crate::peer_media::SendingTrack::attach(self.pc.as_ref(), id, feed).await?;
+                sending.1.push(track);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Makes our next offer ask for the peer's audio and video (the reference's
+    /// `offerToReceiveAudio/Video`): adds a receive-only transceiver for each kind that has
+    /// none yet.
+    pub(crate) async fn ensure_receivers(&self, audio: bool, video: bool) -> Result<(), PeerError> {
+        use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+        use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+        let mut has = (false, false);
+        for t in self.pc.get_transceivers().await {
+            let kind = match t.receiver().await {
+                Ok(Some(r)) => r.track().kind().await,
+                _ => match t.sender().await {
+                    Ok(Some(s)) => s.track().kind().await,
+                    _ => continue,
+                },
+            };
+            match kind {
+                RtpCodecKind::Audio => has.0 = true,
+                RtpCodecKind::Video => has.1 = true,
+                _ => {}
+            }
+        }
+        for (want, have, kind) in [
+            (audio, has.0, RtpCodecKind::Audio),
+            (video, has.1, RtpCodecKind::Video),
+        ] {
+            if want && !have {
+                self.pc
+                    .add_transceiver_from_kind(
+                        kind,
+                        Some(RTCRtpTransceiverInit {
+                            direction: RTCRtpTransceiverDirection::Recvonly,
+                            streams: vec![],
+                            send_encodings: vec![],
+                        }),
+                    )
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -88,6 +88,8 @@ struct Slot {
     /// Options of our last offer (`sdpConstraints` in the stats), `None` after an answer.
     last_offer_restart: Option<bool>,
     gathering_state: String,
+    /// The remote stream id last announced with `incomingStream` (§4.8).
+    announced_stream: Option<String>,
 }
 
 /// Settings of the peer layer, fixed per `init()`.
@@ -99,6 +101,8 @@ pub(crate) struct PeerLayerConfig {
     pub sdp: SdpSettings,
     /// Offer the skylink-dt extensions to skylink-rs peers.
     pub dt_extensions: bool,
+    /// Sinks for received media tracks.
+    pub sink_factory: Option<crate::peer_media::SinkFactory>,
 }
 
 /// All peer connections of one room session.
@@ -109,6 +113,10 @@ pub(crate) struct PeerSet {
     next_generation: u64,
     ice_servers: Vec<IceServer>,
     cfg: PeerLayerConfig,
+    /// The local stream connections send (§4.10).
+    chosen: crate::local_media::Chosen,
+    /// Counters of every track received in this session.
+    remote_tracks: Vec<Arc<std::sync::Mutex<crate::peer_media::RemoteTrackStats>>>,
 }
 
 fn now_ms() -> u128 {
@@ -136,7 +144,22 @@ impl PeerSet {
             next_generation: 0,
             ice_servers: Vec::new(),
             cfg,
+            chosen: crate::local_media::Chosen::default(),
+            remote_tracks: Vec::new(),
         }
+    }
+
+    /// Sets the local stream that offers and answers from now on attach (§4.10).
+    pub(crate) fn set_chosen(&mut self, chosen: crate::local_media::Chosen) {
+        self.chosen = chosen;
+    }
+
+    /// Counters of the tracks received so far.
+    pub(crate) fn remote_tracks(&self) -> Vec<crate::peer_media::RemoteTrackStats> {
+        self.remote_tracks
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).clone())
+            .collect()
     }
 
     /// Sets the ICE servers for connections created from now on.
@@ -392,6 +415,7 @@ impl PeerSet {
                 stats_baseline: None,
                 last_offer_restart: None,
                 gathering_state: "new".into(),
+                announced_stream: None,
             },
         );
     }
@@ -400,6 +424,7 @@ impl PeerSet {
         let mut st = self.cfg.sdp.clone();
         st.enable_ice_trickle = s.config().enable_ice_trickle;
         st.has_mcu = s.has_mcu();
+        st.local_stream_id = self.chosen.stream_id.clone();
         st
     }
 
@@ -451,6 +476,19 @@ impl PeerSet {
             }
             slot.channel = Some(pc.offer_label().to_owned());
             slot.dt.set_messaging_label(pc.offer_label());
+        }
+        let dirs = settings.sdp_settings.direction;
+        let conn = settings.sdp_settings.connection;
+        let media = async {
+            pc.sync_media(&self.chosen).await?;
+            pc.ensure_receivers(
+                conn.audio && dirs.audio.receive,
+                conn.video && dirs.video.receive,
+            )
+            .await
+        };
+        if let Err(e) = media.await {
+            tracing::warn!(peer = peer_id, error = %e, "attaching local media failed");
         }
         let sdp = match pc.offer_sdp(ice).await {
             Ok(sdp) => sdp,
@@ -545,9 +583,17 @@ impl PeerSet {
         if !is_offer {
             slot.has_restart = false;
             flush_queue(peer_id, slot, out).await;
+            announce_remote_stream(s, peer_id, slot, &settings, out).await;
             return;
         }
+        announce_remote_stream(s, peer_id, slot, &settings, out).await;
+        if !is_offer {
+            // (unreachable: answers returned above)
+        }
         // Answer it (§2.6).
+        if let Err(e) = pc.sync_media(&self.chosen).await {
+            tracing::warn!(peer = peer_id, error = %e, "attaching local media failed");
+        }
         let answer = match pc.answer_sdp().await {
             Ok(a) => a,
             Err(e) => return Self::handshake_error(peer_id, e.to_string(), out),
@@ -739,6 +785,18 @@ impl PeerSet {
             }
             PeerEvent::ConnectionState(state) => {
                 tracing::debug!(peer = peer_id, ?state, "peer connection state");
+            }
+            PeerEvent::RemoteTrack(track) => {
+                let stats = Arc::new(std::sync::Mutex::new(
+                    crate::peer_media::RemoteTrackStats::default(),
+                ));
+                self.remote_tracks.push(stats.clone());
+                tokio::spawn(crate::peer_media::receive_track(
+                    peer_id.to_owned(),
+                    track.0,
+                    self.cfg.sink_factory.clone(),
+                    stats,
+                ));
             }
             PeerEvent::RemoteChannel { label } => {
                 if slot.dt.incoming_channel(&label) == ChannelKind::Messaging {
@@ -1117,6 +1175,58 @@ fn stats_context(
         remote_fingerprint: fp(&rp),
         ..StatsContext::default()
     }
+}
+
+/// A new remote stream id in the applied remote description → `incomingStream` (§4.8,
+/// following the webrtc-rs guidance there: announced at `setRemoteDescription`, not when the
+/// first RTP arrives). Ignored when we receive neither audio nor video.
+async fn announce_remote_stream(
+    s: &mut Session,
+    peer_id: &str,
+    slot: &mut Slot,
+    settings: &SdpSettings,
+    out: &mut Vec<Output>,
+) {
+    let dirs = settings.sdp_settings.direction;
+    if !dirs.audio.receive && !dirs.video.receive {
+        return;
+    }
+    let Some(id) = slot.ctx.remote_stream_id.clone() else {
+        return;
+    };
+    if slot.announced_stream.as_deref() == Some(id.as_str()) {
+        return;
+    }
+    let remote = slot.pc.remote_sdp().await.unwrap_or_default();
+    let (audio, video) = sending_kinds(&remote, &id);
+    slot.announced_stream = Some(id.clone());
+    out.extend(s.remote_stream_added(peer_id, &id, audio, video));
+}
+
+/// Which kinds the description sends under stream `id`: an audio/video section whose msid
+/// names it and whose direction includes sending.
+fn sending_kinds(sdp: &str, id: &str) -> (bool, bool) {
+    let mut found = (false, false);
+    for section in sdp.split("\nm=").skip(1) {
+        let kind = section.split(' ').next().unwrap_or_default();
+        let names = section.lines().any(|l| {
+            let l = l.trim_end();
+            l.strip_prefix("a=msid:")
+                .is_some_and(|rest| rest.split(' ').next() == Some(id))
+                || (l.starts_with("a=ssrc:") && l.contains(&format!("msid:{id}")))
+        });
+        let sends = !section
+            .lines()
+            .any(|l| matches!(l.trim_end(), "a=recvonly" | "a=inactive"));
+        if names && sends {
+            match kind {
+                "audio" => found.0 = true,
+                "video" => found.1 = true,
+                _ => {}
+            }
+        }
+    }
+    found
 }
 
 /// Runs the local munging pipeline on a description we created and applies it; returns the

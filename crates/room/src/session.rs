@@ -17,6 +17,9 @@ use skylink_sm::room_api::ApiSuccess;
 use skylink_sm::throttle::{OutgoingMessage, Throttle};
 use skylink_sm::version;
 
+mod media;
+pub use media::LocalAdvert;
+
 use crate::error::RoomError;
 use crate::event::{AgentInfo, Event, HandshakeProgress, MessageInfo, PeerConfig, PeerInfo};
 
@@ -199,6 +202,8 @@ struct Peer {
     info: PeerInfo,
     role: Option<Role>,
     last_user_stamp: Option<f64>,
+    /// Last applied `stamp` of `muteAudioEvent` / `muteVideoEvent`.
+    mute_stamps: (Option<f64>, Option<f64>),
 }
 
 /// The room session state machine. One per socket/join.
@@ -215,6 +220,10 @@ pub struct Session {
     throttle: Throttle,
     has_mcu: bool,
     pc_config: Option<PcConfig>,
+    /// What we advertise about our local media.
+    media: LocalAdvert,
+    /// `streamsSession`: per peer, per remote stream id, its settings while active.
+    streams: BTreeMap<String, BTreeMap<String, Option<Value>>>,
 }
 
 /// The agent name this engine announces.
@@ -250,6 +259,8 @@ impl Session {
             throttle: Throttle::new(),
             has_mcu: false,
             pc_config: None,
+            media: LocalAdvert::default(),
+            streams: BTreeMap::new(),
         }
     }
 
@@ -296,8 +307,11 @@ impl Session {
     pub fn self_info(&self) -> PeerInfo {
         PeerInfo {
             user_data: self.user_data.clone(),
-            settings: json!({"audio": false, "video": false, "googleXBandwidth": {}, "maxBandwidth": {}}),
-            media_status: json!({"audioMuted": true, "videoMuted": true}),
+            settings: {
+                let (audio, video) = self.media_settings();
+                json!({"audio": audio, "video": video, "googleXBandwidth": {}, "maxBandwidth": {}})
+            },
+            media_status: self.media_status(),
             agent: AgentInfo {
                 name: AGENT.into(),
                 version: version::parse_agent_version(Some(env!("CARGO_PKG_VERSION")))
@@ -316,7 +330,7 @@ impl Session {
                 } else {
                     self.weight
                 },
-                receive_only: true,
+                receive_only: self.receive_only(),
                 publish_only: false,
             },
             room: self.cfg.room.clone(),
@@ -327,8 +341,8 @@ impl Session {
     fn user_info(&self) -> UserInfo {
         let v = json!({
             "userData": self.user_data,
-            "settings": {"audio": false, "video": false, "googleXBandwidth": {}, "maxBandwidth": {}},
-            "mediaStatus": {"audioMuted": true, "videoMuted": true},
+            "settings": self.wire_settings(),
+            "mediaStatus": self.media_status(),
         });
         serde_json::from_value(v).unwrap_or_default()
     }
@@ -341,7 +355,7 @@ impl Session {
             version: Some(env!("CARGO_PKG_VERSION").into()),
             os: Some(std::env::consts::OS.into()),
             user_info: Some(self.user_info()),
-            receive_only: Some(true),
+            receive_only: Some(self.receive_only()),
             target: None,
             weight: weight_number(self.weight),
             temasys_plugin_version: Some(None),
@@ -363,7 +377,7 @@ impl Session {
             enable_ice_restart: Some(self.cfg.enable_ice_restart),
             agent: Some(AGENT.into()),
             version: Some(env!("CARGO_PKG_VERSION").into()),
-            receive_only: Some(true),
+            receive_only: Some(self.receive_only()),
             os: Some(std::env::consts::OS.into()),
             user_info: Some(self.user_info()),
             target: Some(target.into()),
@@ -468,6 +482,7 @@ impl Session {
                     is_self: true,
                 }));
                 out.push(Output::Joined(sid));
+                out.extend(self.local_stream_announced());
                 let enter = self.enter_message();
                 self.send(enter, now, out);
             }
@@ -661,6 +676,9 @@ impl Session {
                     is_self: false,
                 }));
             }
+            Message::Stream(m) => self.remote_stream_message(m, out),
+            Message::MuteAudioEvent(m) => self.remote_mute(m, true, out),
+            Message::MuteVideoEvent(m) => self.remote_mute(m, false, out),
             Message::Public(m) => {
                 let Some(mid) = m.mid else { return };
                 out.push(Output::Emit(Event::IncomingMessage {
@@ -729,6 +747,7 @@ impl Session {
                     info: info.clone(),
                     role: None,
                     last_user_stamp: None,
+                    mute_stamps: (None, None),
                 },
             );
             out.push(Output::Peer(PeerCommand::Create {
@@ -772,9 +791,10 @@ impl Session {
         } else {
             out.push(Output::Emit(Event::PeerLeft {
                 peer_id: id.clone(),
-                peer_info: p.info,
+                peer_info: p.info.clone(),
                 is_self: false,
             }));
+            self.remote_streams_gone(&id, &p.info, out);
         }
         out.push(Output::Peer(PeerCommand::Close { peer_id: id }));
     }
@@ -848,7 +868,7 @@ impl Session {
             user_info: Some(self.user_info()),
             target: Some(target.into()),
             weight: weight_number(self.weight),
-            receive_only: Some(true),
+            receive_only: Some(self.receive_only()),
             enable_ice_trickle: Some(self.cfg.enable_ice_trickle),
             enable_data_channel: Some(self.cfg.enable_data_channel),
             enable_ice_restart: Some(self.cfg.enable_ice_restart),
