@@ -71,6 +71,7 @@ fn ci(root: &Path) -> Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",
@@ -78,18 +79,25 @@ fn ci(root: &Path) -> Result<()> {
     )?;
     step(
         "cargo test",
-        cargo(&["test", "--workspace", "--all-targets"]),
+        cargo(&["test", "--workspace", "--all-targets", "--all-features"]),
     )?;
-    step("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
-    let mut doc = cargo(&["doc", "--workspace", "--no-deps"]);
+    step(
+        "doc tests",
+        cargo(&["test", "--workspace", "--doc", "--all-features"]),
+    )?;
+    let mut doc = cargo(&["doc", "--workspace", "--no-deps", "--all-features"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     step("cargo doc", doc)?;
     interop(root, &[])
 }
 
 fn interop(root: &Path, extra: &[String]) -> Result<()> {
-    // `--workspace` keeps feature unification identical to the test build, so nothing rebuilds.
-    step("build skylink", cargo(&["build", "--workspace", "--bins"]))?;
+    // `--workspace --all-features` keeps feature unification identical to the test build, so
+    // nothing rebuilds (and the bot has the VP8/Opus codecs the media interop tests need).
+    step(
+        "build skylink",
+        cargo(&["build", "--workspace", "--bins", "--all-features"]),
+    )?;
     let dir = root.join("interop");
     let lock_stamp = dir.join("node_modules/.package-lock.json");
     if !lock_stamp.exists() {

@@ -8,6 +8,7 @@
 //! Shared vocabulary lives in [`frame`] (raw and encoded frames) and [`source`] (the traits
 //! every source implements).
 
+pub mod capture;
 pub mod error;
 pub mod frame;
 pub mod sink;

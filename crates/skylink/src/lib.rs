@@ -458,6 +458,153 @@ impl Skylink {
     }
 }
 
+/// # Audio and video
+///
+/// Media comes from [`InitOptions::media_devices`](skylink_room::InitOptions::media_devices)
+/// (the Rust counterpart of a browser's camera, microphone and screen; `skylink-media` has
+/// a test pattern, a tone, IVF/Ogg files, X11 screen capture and, behind features, V4L2
+/// cameras and ALSA microphones). Received tracks go to
+/// [`InitOptions::media_sinks`](skylink_room::InitOptions::media_sinks).
+///
+/// ```no_run
+/// # async fn demo(skylink: skylink::Skylink) -> skylink::Result<()> {
+/// use serde_json::json;
+/// // getUserMedia + renegotiation with every peer (mediaAccessSuccess, incomingStream):
+/// let stream_id = skylink.send_stream(Some(json!({"audio": true, "video": true}))).await?;
+/// skylink.disable_video().await?;          // streamMuted / localMediaMuted, black frames
+/// skylink.enable_video().await?;
+/// skylink.share_screen(false).await?;     // the screen replaces the camera on the wire
+/// skylink.stop_screen().await?;
+/// skylink.stop_stream().await?;           // streamEnded at every peer
+/// # let _ = stream_id; Ok(()) }
+/// ```
+impl Skylink {
+    /// `getUserMedia(options)`: opens and holds the camera stream (no renegotiation).
+    /// `None` = `{audio: true, video: true}`. Returns the stream id.
+    ///
+    /// # Errors
+    /// Invalid options (the reference's texts) or failing devices (`mediaAccessError`).
+    pub async fn get_user_media(&self, options: Option<Value>) -> Result<String> {
+        Ok(self.inner.client.get_user_media(options).await?)
+    }
+
+    /// `sendStream(options)`: `getUserMedia(options)`, then every connection is refreshed so
+    /// peers receive the stream. Returns the stream id.
+    ///
+    /// # Errors
+    /// Outside a room, invalid options, failing devices.
+    pub async fn send_stream(&self, options: Option<Value>) -> Result<String> {
+        Ok(self
+            .inner
+            .client
+            .send_stream(skylink_room::StreamInput::Options(options))
+            .await?)
+    }
+
+    /// `sendStream(stream)`: sends sources the application opened itself (e.g. an
+    /// `IvfFileSource`) as the camera stream.
+    ///
+    /// # Errors
+    /// Outside a room, or neither audio nor video given.
+    pub async fn send_stream_sources(
+        &self,
+        sources: skylink_room::local_media::OpenedMedia,
+    ) -> Result<String> {
+        Ok(self
+            .inner
+            .client
+            .send_stream(skylink_room::StreamInput::Sources(sources))
+            .await?)
+    }
+
+    /// `shareScreen(enableAudio)`.
+    ///
+    /// # Errors
+    /// The screen cannot be captured.
+    pub async fn share_screen(&self, audio: bool) -> Result<String> {
+        Ok(self.inner.client.share_screen(audio).await?)
+    }
+
+    /// `stopScreen()`.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn stop_screen(&self) -> Result<()> {
+        Ok(self.inner.client.stop_screen().await?)
+    }
+
+    /// `stopStream()`.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn stop_stream(&self) -> Result<()> {
+        Ok(self.inner.client.stop_stream().await?)
+    }
+
+    /// `muteStream({audioMuted, videoMuted})` — a missing value counts as `true`, as in
+    /// the reference.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn mute_stream(
+        &self,
+        audio_muted: Option<bool>,
+        video_muted: Option<bool>,
+    ) -> Result<()> {
+        Ok(self
+            .inner
+            .client
+            .mute_stream(audio_muted, video_muted)
+            .await?)
+    }
+
+    async fn set_mute(&self, audio: Option<bool>, video: Option<bool>) -> Result<()> {
+        let (a, v) = self.inner.client.mute_state().await?;
+        self.mute_stream(Some(audio.unwrap_or(a)), Some(video.unwrap_or(v)))
+            .await
+    }
+
+    /// `enableAudio()`.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn enable_audio(&self) -> Result<()> {
+        self.set_mute(Some(false), None).await
+    }
+
+    /// `disableAudio()`.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn disable_audio(&self) -> Result<()> {
+        self.set_mute(Some(true), None).await
+    }
+
+    /// `enableVideo()`.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn enable_video(&self) -> Result<()> {
+        self.set_mute(None, Some(false)).await
+    }
+
+    /// `disableVideo()`.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn disable_video(&self) -> Result<()> {
+        self.set_mute(None, Some(true)).await
+    }
+
+    /// Counters of every media track received in this session.
+    ///
+    /// # Errors
+    /// Only when the engine is gone.
+    pub async fn remote_tracks(&self) -> Result<Vec<skylink_room::peer_media::RemoteTrackStats>> {
+        Ok(self.inner.client.remote_tracks().await?)
+    }
+}
+
 /// # Privileged peers
 ///
 /// An App Key flagged privileged may list the peers of every room of the key and introduce
