@@ -96,6 +96,21 @@ impl VideoFrame {
     pub fn y(&self) -> &[u8] {
         &self.data[..self.width as usize * self.height as usize]
     }
+
+    /// Mean luma over the whole frame: about 16 for black video, 0 for an empty frame.
+    ///
+    /// ```
+    /// use skylink_media::VideoFrame;
+    ///
+    /// assert_eq!(VideoFrame::black(64, 48, 0).mean_luma(), 16.0);
+    /// ```
+    pub fn mean_luma(&self) -> f64 {
+        let luma = &self.data[..(self.width as usize * self.height as usize).min(self.data.len())];
+        if luma.is_empty() {
+            return 0.0;
+        }
+        luma.iter().map(|&v| u64::from(v)).sum::<u64>() as f64 / luma.len() as f64
+    }
 }
 
 /// One block of raw audio: interleaved signed 16-bit samples.

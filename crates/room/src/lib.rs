@@ -42,6 +42,7 @@
 
 pub mod api;
 mod client;
+pub mod devices;
 pub mod eio;
 mod error;
 pub mod event;
@@ -53,6 +54,9 @@ pub mod peer;
 pub mod peer_media;
 mod peers;
 mod polling;
+#[cfg(feature = "codecs")]
+pub mod probes;
+pub mod recording;
 pub mod session;
 mod socket;
 pub mod stats;

@@ -1244,7 +1244,10 @@ async fn apply_local(
         SdpType::Answer
     };
     let munged = skylink_sdp::local(sdp, ty, settings, ctx).map_err(|e| e.to_string())?;
-    pc.set_local(is_offer, munged.clone())
+    // webrtc 0.21 only accepts the exact SDP it created (`ErrSDPDoesNotMatchOffer`), so the
+    // munged text (codec parameters, bandwidth, directions — what the reference applies
+    // locally) is what the peer receives, while the connection keeps its own description.
+    pc.set_local(is_offer, sdp.to_owned())
         .await
         .map_err(|e| e.to_string())?;
     Ok(munged)

@@ -46,6 +46,17 @@ pub const COMMANDS: &[&str] = &[
     "stopStreamingData",
     "getCurrentDataTransfers",
     "getCurrentDataStreamsSession",
+    "getUserMedia",
+    "sendStream",
+    "shareScreen",
+    "stopScreen",
+    "stopStream",
+    "muteStream",
+    "enableAudio",
+    "disableAudio",
+    "enableVideo",
+    "disableVideo",
+    "getRemoteMedia",
 ];
 
 /// Commands whose reply is deferred (see [`run`]).
@@ -75,6 +86,8 @@ pub struct Ctx {
     pub user_data: Value,
     /// Transfers and streams in progress, as seen by the writer.
     pub tracker: SharedTracker,
+    /// Decoder probes on the received tracks (`getRemoteMedia`).
+    pub probes: super::media::Probes,
 }
 
 /// What running a command gives: its reply now, or a wait for it (transfers).
@@ -141,10 +154,13 @@ pub async fn dispatch(ctx: &mut Ctx, req: &Request) -> CmdResult {
             skylink::logging::SkylinkLogs::write_all_logs(&mut err).map_err(|e| e.to_string())?;
             Ok(Value::Null)
         }
-        other => Err(format!(
-            "unknown command {other:?} (known: {})",
-            COMMANDS.join(", ")
-        )),
+        other => match super::media::dispatch(ctx, other, p).await {
+            Some(r) => r,
+            None => Err(format!(
+                "unknown command {other:?} (known: {})",
+                COMMANDS.join(", ")
+            )),
+        },
     }
 }
 

@@ -30,6 +30,7 @@ mod chat;
 mod commands;
 mod data;
 mod download;
+mod media;
 mod progress;
 
 use std::io::Write as _;
@@ -79,6 +80,18 @@ pub struct JoinArgs {
     /// line then carries `savedPath` instead of `data`.
     #[arg(long, value_name = "DIR")]
     pub download_dir: Option<PathBuf>,
+    /// Video to send: `testpattern` (moving pattern with the frame number), `FILE.ivf` (VP8,
+    /// looped), `camera` / `camera:/dev/videoN` (V4L2), or `screen` (shareScreen of
+    /// `$DISPLAY` after joining). Sent from the join on (getUserMedia before joinRoom).
+    #[arg(long, value_name = "SOURCE")]
+    pub video: Option<String>,
+    /// Audio to send: `tone` (440 Hz), `FILE.ogg` (Ogg Opus, looped), `mic` / `mic:DEVICE`
+    /// (ALSA).
+    #[arg(long, value_name = "SOURCE")]
+    pub audio: Option<String>,
+    /// Record every received track into DIR (`<peer>-<track>.ivf` / `.ogg`).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 }
 
 /// `--help` epilogue: the chat commands and a summary of the bot protocol.
@@ -129,6 +142,36 @@ fn init_options(args: &JoinArgs) -> InitOptions {
     o
 }
 
+/// The devices `--video` / `--audio` name.
+fn devices(args: &JoinArgs) -> anyhow::Result<skylink_room::devices::Devices> {
+    use skylink_room::devices::{AudioDevice, Devices, ScreenDevice, VideoDevice};
+    let video = match args.video.as_deref() {
+        None | Some("screen") => VideoDevice::None,
+        Some("testpattern") => VideoDevice::TestPattern,
+        Some("camera") => VideoDevice::Camera(None),
+        Some(s) if s.starts_with("camera:") => VideoDevice::Camera(Some(s[7..].to_owned())),
+        Some(path) if path.ends_with(".ivf") => VideoDevice::Ivf(PathBuf::from(path)),
+        Some(other) => anyhow::bail!(
+            "--video {other:?}: expected testpattern, FILE.ivf, camera[:DEVICE] or screen"
+        ),
+    };
+    let audio = match args.audio.as_deref() {
+        None => AudioDevice::None,
+        Some("tone") => AudioDevice::Tone,
+        Some("mic") => AudioDevice::Mic(None),
+        Some(s) if s.starts_with("mic:") => AudioDevice::Mic(Some(s[4..].to_owned())),
+        Some(path) if path.ends_with(".ogg") => AudioDevice::Ogg(PathBuf::from(path)),
+        Some(other) => {
+            anyhow::bail!("--audio {other:?}: expected tone, FILE.ogg or mic[:DEVICE]")
+        }
+    };
+    Ok(Devices {
+        video,
+        audio,
+        screen: ScreenDevice::X11(None),
+    })
+}
+
 /// What the executor tells the writer.
 enum Exec {
     /// A finished command's reply (JSON mode: the line; chat mode: formatted), and who
@@ -153,7 +196,12 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
         ),
         None => None,
     };
-    let opts = init_options(&args);
+    let mut opts = init_options(&args);
+    opts.media_devices = std::sync::Arc::new(devices(&args)?);
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).with_context(|| format!("--record {}", dir.display()))?;
+    }
+    let probes = media::probe_set(&mut opts, args.record.clone());
     tracing::info!(room = %args.room, server = %opts.room_server, json = args.json, "joining");
     let client = Client::new(opts);
     // Subscribed before anything happens: no event is missed.
@@ -168,14 +216,23 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
             .clone()
             .unwrap_or_else(|| Value::String(String::new())),
         tracker: Arc::clone(&tracker),
+        probes,
     };
+    let media_plan = media::Plan::from_args(&args);
     // The writer's own handle keeps the engine (and its event channel) alive until the
     // writer has printed everything, even after the executor is done with its handle.
     let _engine = ctx.client.clone();
     let (line_tx, line_rx) = mpsc::unbounded_channel();
     let (exec_tx, exec_rx) = mpsc::unbounded_channel();
     tokio::spawn(read_stdin(line_tx));
-    tokio::spawn(execute(ctx, args.user_data, args.json, line_rx, exec_tx));
+    tokio::spawn(execute(
+        ctx,
+        args.user_data,
+        args.json,
+        media_plan,
+        line_rx,
+        exec_tx,
+    ));
     let mut writer = Writer {
         json: args.json,
         out: std::io::stdout(),
@@ -226,9 +283,11 @@ async fn execute(
     mut ctx: Ctx,
     user_data: Option<Value>,
     json_mode: bool,
+    media_plan: media::Plan,
     mut lines: mpsc::UnboundedReceiver<Line>,
     out: mpsc::UnboundedSender<Exec>,
 ) {
+    media_plan.before_join(&ctx.client).await;
     let mut first = serde_json::Map::new();
     if let Some(d) = user_data {
         first.insert("options".into(), json!({ "userData": d }));
@@ -238,6 +297,7 @@ async fn execute(
         let _ = out.send(Exec::Exit(EXIT_JOIN_FAILED));
         return;
     }
+    media_plan.after_join(&ctx.client).await;
     while let Some(line) = lines.recv().await {
         let line = match line {
             Ok(line) => line,

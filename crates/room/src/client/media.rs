@@ -38,68 +38,24 @@ pub(super) struct UserMediaOptions {
 }
 
 pub(super) fn parse_options(options: Option<&Value>) -> Result<UserMediaOptions, RoomError> {
-    let default = json!({"audio": true, "video": true});
-    let options = options.unwrap_or(&default);
-    let settings = advertised(options)?;
-    let audio = options.get("audio");
-    let video = options.get("video");
-    let number = |v: Option<&Value>, default: f64| -> f64 {
-        match v {
-            Some(Value::Number(n)) => n.as_f64().unwrap_or(default),
-            Some(Value::Object(o)) => ["exact", "ideal", "max", "min"]
-                .iter()
-                .find_map(|k| o.get(*k).and_then(Value::as_f64))
-                .unwrap_or(default),
-            _ => default,
-        }
-    };
-    let resolution = video.and_then(|v| v.get("resolution"));
-    let even = |x: f64| ((x.clamp(16.0, 7680.0) as u32) / 2) * 2;
-    let device = |v: Option<&Value>| {
-        v.and_then(|v| v.get("deviceId"))
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let mute = |v: Option<&Value>| {
-        v.and_then(|v| v.get("mute"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    };
+    let parsed = skylink_media::settings::MediaOptions::from_optional_json(options)
+        .map_err(|e| RoomError::InvalidArgument(invalid_text(e)))?;
+    let (width, height) = parsed.resolution().unwrap_or((640, 480));
     Ok(UserMediaOptions {
         request: MediaRequest {
-            audio: truthy(audio),
-            video: truthy(video),
+            audio: parsed.audio.is_some(),
+            video: parsed.video.is_some(),
             screen: false,
-            width: even(number(resolution.and_then(|r| r.get("width")), 640.0)),
-            height: even(number(resolution.and_then(|r| r.get("height")), 480.0)),
-            frame_rate: number(video.and_then(|v| v.get("frameRate")), 30.0).clamp(1.0, 60.0),
-            audio_device: device(audio),
-            video_device: device(video),
+            width: width.clamp(16, 7680),
+            height: height.clamp(16, 4320),
+            frame_rate: parsed.frame_rate().unwrap_or(30.0).clamp(1.0, 60.0),
+            audio_device: parsed.audio.as_ref().and_then(|a| a.device_id.clone()),
+            video_device: parsed.video.as_ref().and_then(|v| v.device_id.clone()),
         },
-        settings,
-        mute_audio: mute(audio),
-        mute_video: mute(video),
+        settings: parsed.advertised_settings(),
+        mute_audio: parsed.audio_mute_requested(),
+        mute_video: parsed.video_mute_requested(),
     })
-}
-
-/// Validation and the advertised `{audio, video}` settings (§4.2), by skylink-media.
-fn advertised(options: &Value) -> Result<Value, RoomError> {
-    // MERGE-SHIM: replaced by skylink_media::settings once that module lands.
-    if !options.is_object() {
-        return Err(RoomError::InvalidArgument(invalid_text(
-            MediaError::InvalidSettings("Please provide a valid options".into()),
-        )));
-    }
-    if !truthy(options.get("audio")) && !truthy(options.get("video")) {
-        return Err(RoomError::InvalidArgument(
-            "Please select audio or video".into(),
-        ));
-    }
-    Ok(json!({
-        "audio": if truthy(options.get("audio")) { json!({"stereo": false, "exactConstraints": false, "echoCancellation": true}) } else { json!(false) },
-        "video": if truthy(options.get("video")) { json!({"resolution": {"width": 640, "height": 480}, "screenshare": false, "exactConstraints": false}) } else { json!(false) },
-    }))
 }
 
 fn invalid_text(e: MediaError) -> String {
@@ -386,15 +342,7 @@ impl Engine {
                 return Err(RoomError::Media(e.to_string()));
             }
         };
-        let audio_settings = if audio {
-            json!({"usedtx": null, "useinbandfec": null, "stereo": false, "echoCancellation": true, "deviceId": null})
-        } else {
-            Value::Bool(false)
-        };
-        let settings = json!({
-            "audio": audio_settings,
-            "video": {"screenshare": true, "exactConstraints": false},
-        });
+        let settings = skylink_media::settings::screenshare_settings(&Value::Bool(audio));
         let id = self.adopt(opened, settings, true, false).await;
         self.announce_and_refresh(true).await?;
         Ok(id)
