@@ -22,9 +22,9 @@ pub struct Args {
 
 const WAIT: Duration = Duration::from_secs(20);
 
-type Events = std::pin::Pin<Box<dyn futures_util::Stream<Item = Event> + Send>>;
+pub(crate) type Events = std::pin::Pin<Box<dyn futures_util::Stream<Item = Event> + Send>>;
 
-async fn until<T>(
+pub(crate) async fn until<T>(
     events: &mut Events,
     what: &str,
     mut f: impl FnMut(&Event) -> Option<T>,
@@ -47,6 +47,7 @@ fn options(port: u16) -> InitOptions {
     o.room_server = format!("//127.0.0.1:{port}");
     o.force_ssl = false;
     o.udp_addrs = vec!["127.0.0.1:0".to_owned()];
+    o.media_devices = std::sync::Arc::new(crate::demo_media::devices());
     o
 }
 
@@ -261,6 +262,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         detail: format!("{got} chunks of 4 KiB in order"),
     });
     say(&format!("bob received {got} stream chunks"));
+
+    // Audio and video.
+    for (step, took, detail) in
+        crate::demo_media::run(&alice, &bob, &mut a_ev, &mut b_ev, &alice_id, &bob_id).await?
+    {
+        rows.push(Row { step, took, detail });
+    }
 
     // User data, ICE restart, stats.
     let t = Instant::now();

@@ -4,6 +4,7 @@ mod bench_join;
 mod bench_signaling;
 mod bench_transfer;
 mod demo;
+mod demo_media;
 mod join;
 mod sdp_cmd;
 

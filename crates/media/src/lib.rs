@@ -29,6 +29,7 @@
 //! # Ok::<(), skylink_media::MediaError>(())
 //! ```
 
+pub mod assets;
 pub mod capture;
 mod digits;
 pub mod error;

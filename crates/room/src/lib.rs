@@ -57,6 +57,7 @@ mod polling;
 #[cfg(feature = "codecs")]
 pub mod probes;
 pub mod recording;
+mod recvonly;
 pub mod session;
 mod socket;
 pub mod stats;

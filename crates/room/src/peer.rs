@@ -789,26 +789,56 @@ impl PeerSession {
         Ok(true)
     }
 
-    /// Makes our next offer ask for the peer's audio and video (the reference's
-    /// `offerToReceiveAudio/Video`): adds a receive-only transceiver for each kind that has
-    /// none yet.
-    pub(crate) async fn ensure_receivers(&self, audio: bool, video: bool) -> Result<(), PeerError> {
+    /// Makes the next offer or answer receive the peer's audio and video as asked (the
+    /// reference's `offerToReceiveAudio/Video`, and a browser's transceiver directions):
+    /// every audio/video transceiver gets `sendrecv` when it carries one of our tracks, else
+    /// `recvonly`; a kind without any transceiver gets a receive-only one (offers only: an
+    /// answer cannot add m-lines).
+    ///
+    /// webrtc 0.21 differs from browsers here: a transceiver created by a remote description
+    /// that only receives is not `recvonly` on our side, so adding a track to it later makes
+    /// it `sendonly`, and media the peer starts sending on that m-line after a renegotiation
+    /// is never delivered (`start_rtp` only binds receivers of transceivers that receive).
+    pub(crate) async fn ensure_receivers(
+        &self,
+        audio: bool,
+        video: bool,
+        add_missing: bool,
+    ) -> Result<(), PeerError> {
         use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
         use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
         let mut has = (false, false);
         for t in self.pc.get_transceivers().await {
+            let sender = t.sender().await.ok().flatten();
             let kind = match t.receiver().await {
                 Ok(Some(r)) => r.track().kind().await,
-                _ => match t.sender().await {
-                    Ok(Some(s)) => s.track().kind().await,
-                    _ => continue,
+                _ => match &sender {
+                    Some(s) => s.track().kind().await,
+                    None => continue,
                 },
             };
-            match kind {
-                RtpCodecKind::Audio => has.0 = true,
-                RtpCodecKind::Video => has.1 = true,
-                _ => {}
+            let recv = match kind {
+                RtpCodecKind::Audio => {
+                    has.0 = true;
+                    audio
+                }
+                RtpCodecKind::Video => {
+                    has.1 = true;
+                    video
+                }
+                _ => continue,
+            };
+            let want = RTCRtpTransceiverDirection::from_send_recv(sender.is_some(), recv);
+            let current = t.direction().await.ok();
+            tracing::debug!(?kind, ?current, ?want, "transceiver direction");
+            if t.direction().await.ok() != Some(want)
+                && let Err(e) = t.set_direction(want).await
+            {
+                tracing::debug!(error = %e, "setting a transceiver direction");
             }
+        }
+        if !add_missing {
+            return Ok(());
         }
         for (want, have, kind) in [
             (audio, has.0, RtpCodecKind::Audio),

@@ -142,8 +142,10 @@ async fn write_feed(
                 .ok()
                 .and_then(|p| p.rtp_parameters.codecs.first().map(|c| c.payload_type));
             if payload_type.is_none() {
+                tracing::trace!(ssrc, "no negotiated codec yet");
                 continue;
             }
+            tracing::debug!(ssrc, ?payload_type, "local track negotiated");
             feed.request_keyframe();
         }
         if !synced {

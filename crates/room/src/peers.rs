@@ -90,6 +90,8 @@ struct Slot {
     gathering_state: String,
     /// The remote stream id last announced with `incomingStream` (§4.8).
     announced_stream: Option<String>,
+    /// Sections of the remote offer being answered that were `recvonly` (see `recvonly.rs`).
+    opened_recvonly: Vec<String>,
 }
 
 /// Settings of the peer layer, fixed per `init()`.
@@ -416,6 +418,7 @@ impl PeerSet {
                 last_offer_restart: None,
                 gathering_state: "new".into(),
                 announced_stream: None,
+                opened_recvonly: Vec::new(),
             },
         );
     }
@@ -484,6 +487,7 @@ impl PeerSet {
             pc.ensure_receivers(
                 conn.audio && dirs.audio.receive,
                 conn.video && dirs.video.receive,
+                true,
             )
             .await
         };
@@ -535,6 +539,7 @@ impl PeerSet {
         } else {
             SdpType::Answer
         };
+        tracing::trace!(peer = peer_id, is_offer, %sdp, "remote description");
         let munged = match skylink_sdp::remote(&sdp, ty, &settings, &mut slot.ctx) {
             Ok(m) => m,
             Err(e) => return Self::handshake_error(peer_id, format!("bad remote SDP: {e}"), out),
@@ -554,6 +559,13 @@ impl PeerSet {
             return;
         }
         let pc = slot.pc.clone();
+        let munged = if is_offer {
+            let (opened, mids) = crate::recvonly::open_recvonly(&munged);
+            slot.opened_recvonly = mids;
+            opened
+        } else {
+            munged
+        };
         if let Err(e) = pc.set_remote(is_offer, munged).await {
             return Self::handshake_error(peer_id, e.to_string(), out);
         }
@@ -591,7 +603,20 @@ impl PeerSet {
             // (unreachable: answers returned above)
         }
         // Answer it (§2.6).
-        if let Err(e) = pc.sync_media(&self.chosen).await {
+        let (dirs, conn) = (
+            settings.sdp_settings.direction,
+            settings.sdp_settings.connection,
+        );
+        let media = async {
+            pc.sync_media(&self.chosen).await?;
+            pc.ensure_receivers(
+                conn.audio && dirs.audio.receive,
+                conn.video && dirs.video.receive,
+                false,
+            )
+            .await
+        };
+        if let Err(e) = media.await {
             tracing::warn!(peer = peer_id, error = %e, "attaching local media failed");
         }
         let answer = match pc.answer_sdp().await {
@@ -619,6 +644,7 @@ impl PeerSet {
         }
         let rendered =
             skylink_sdp::output(&munged, SdpType::Answer, &settings, &slot.ctx).unwrap_or(munged);
+        let rendered = crate::recvonly::restrict_answer(&rendered, &slot.opened_recvonly);
         out.extend(s.description(peer_id, false, rendered, Instant::now()));
     }
 
@@ -740,8 +766,16 @@ impl PeerSet {
                     } else {
                         SdpType::Answer
                     };
-                    let rendered =
+                    // The connection holds the unmunged description (see `apply_local`):
+                    // munge the gathered one the same way before rendering it.
+                    let mut ctx = slot.ctx.clone();
+                    let sdp = skylink_sdp::local(&sdp, ty, &settings, &mut ctx).unwrap_or(sdp);
+                    let mut rendered =
                         skylink_sdp::output(&sdp, ty, &settings, &slot.ctx).unwrap_or(sdp);
+                    if !is_offer {
+                        rendered =
+                            crate::recvonly::restrict_answer(&rendered, &slot.opened_recvonly);
+                    }
                     out.extend(s.description(peer_id, is_offer, rendered, Instant::now()));
                 }
             }

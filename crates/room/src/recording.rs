@@ -37,7 +37,6 @@ pub fn recorder_for(
         Ok(Some(Box::new(IvfSink {
             path: dir.join(format!("{stem}.ivf")),
             recorder: None,
-            pts: 0,
         })))
     } else if track
         .mime_type
@@ -55,8 +54,6 @@ pub fn recorder_for(
 struct IvfSink {
     path: PathBuf,
     recorder: Option<IvfRecorder>,
-    /// In 90 kHz-free frame units: IVF timestamps count frames at the header's time base.
-    pts: u64,
 }
 
 impl FrameSink for IvfSink {
@@ -72,8 +69,7 @@ impl FrameSink for IvfSink {
             self.recorder = Some(IvfRecorder::create(&self.path, w, h)?);
         }
         if let Some(r) = self.recorder.as_mut() {
-            r.push(&frame.data, self.pts)?;
-            self.pts += 1;
+            r.push_encoded(frame)?;
         }
         Ok(())
     }

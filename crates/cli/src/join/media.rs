@@ -76,10 +76,11 @@ impl Plan {
     /// `getUserMedia` before `joinRoom`, so the stream is sent from the first offer on (a
     /// failure is logged; the bot joins without media, as a page whose camera failed).
     pub async fn before_join(&self, client: &skylink_room::Client) {
-        if !self.camera && !(self.audio && !self.screen) {
+        let audio = self.audio && !self.screen;
+        if !self.camera && !audio {
             return;
         }
-        let options = json!({"audio": self.audio, "video": self.camera});
+        let options = json!({"audio": audio, "video": self.camera});
         if let Err(e) = client.get_user_media(Some(options)).await {
             tracing::warn!(error = %e, "getUserMedia for --video/--audio failed");
         }

@@ -598,6 +598,9 @@ mod tests {
             json: true,
             udp: vec!["127.0.0.1:0".into()],
             download_dir: None,
+            video: None,
+            audio: None,
+            record: None,
         }
     }
 

@@ -88,14 +88,11 @@ impl Session {
         let (audio, mut video) = self.media_settings();
         if let Value::Object(v) = &mut video {
             let mut custom = serde_json::Map::new();
-            if v.get("frameRate").is_some_and(Value::is_object) {
-                if let Some(fr) = v.insert("frameRate".into(), json!(-1)) {
-                    custom.insert("frameRate".into(), fr);
-                }
-            }
-            if v.get("facingMode").is_some_and(Value::is_object) {
-                if let Some(fm) = v.insert("facingMode".into(), json!("-1")) {
-                    custom.insert("facingMode".into(), fm);
+            for (key, placeholder) in [("frameRate", json!(-1)), ("facingMode", json!("-1"))] {
+                if v.get(key).is_some_and(Value::is_object)
+                    && let Some(original) = v.insert(key.into(), placeholder)
+                {
+                    custom.insert(key.into(), original);
                 }
             }
             if let Some(Value::Object(res)) = v.get_mut("resolution") {
