@@ -106,7 +106,9 @@ const AFTER_HELP: &str = concat!(
     "getPeerCustomSettings refreshConnection getConnectionStatus getPeers introducePeer\n",
     "setLogLevel setDebugMode getLogs clearAllLogs printAllLogs sendBlobData sendURLData\n",
     "acceptDataTransfer cancelDataTransfer startStreamingData streamData stopStreamingData\n",
-    "getCurrentDataTransfers getCurrentDataStreamsSession.\n",
+    "getCurrentDataTransfers getCurrentDataStreamsSession getUserMedia sendStream\n",
+    "shareScreen stopScreen stopStream muteStream enableAudio disableAudio enableVideo\n",
+    "disableVideo getRemoteMedia.\n",
     "The first line is our own peerJoined.\n",
     "Exit status: 0 after leaveRoom or end of input, 1 when the first join fails,\n",
     "3 when stdout is closed or the engine stopped. Logs go to stderr (RUST_LOG)."
