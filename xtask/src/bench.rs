@@ -1402,17 +1402,32 @@ const TRANSFER_USAGE: &str = "\
   bench transfer` through `skylink serve`), (c) raw webrtc 0.21 data channel, 65 456-byte
   messages, no server; (d) Rust bot (`skylink join --json`) ↔ page, both directions, when the
   bot has the transfer commands (SKYLINK_BOT_BIN=path overrides the binary used as the bot);
-  MB/s (10^6 bytes) and ratios.
-  options: --size BYTES [67108864]  --no-build  --no-browser (Rust scenarios only)";
+  MB/s (10^6 bytes) and ratios; (e) a --file-size file streamed from disk bot → bot
+  (`sendBlobData {\"path\"}`) with the sending bot process's peak RSS (VmHWM).
+  options: --size BYTES [67108864]  --file-size BYTES [1073741824]  --no-build
+           --no-browser (Rust scenarios only)  --only-file (just (e), no browser)";
 
 /// `cargo xtask bench transfer`.
 fn transfer(root: &Path, args: &[String]) -> Result<()> {
     let mut size: usize = 64 << 20;
+    let mut file_size: u64 = 1 << 30;
+    let mut only_file = false;
     let mut build = true;
     let mut browser = true;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--file-size" => {
+                file_size = it
+                    .next()
+                    .context("--file-size needs a value")?
+                    .parse()
+                    .context("--file-size")?;
+            }
+            "--only-file" => {
+                only_file = true;
+                browser = false;
+            }
             "--size" => {
                 size = it
                     .next()
@@ -1454,6 +1469,12 @@ fn transfer(root: &Path, args: &[String]) -> Result<()> {
     let mut child = Command::new(&bin)
         .args(["bench", "transfer", "--json", "--server", &server.url])
         .args(["--size", &size.to_string()])
+        .args(["--file-size", &file_size.to_string()])
+        .args(if only_file {
+            &["--only", "file"][..]
+        } else {
+            &[][..]
+        })
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -1656,6 +1677,20 @@ fn transfer(root: &Path, args: &[String]) -> Result<()> {
             "—".to_owned(),
         ),
     ];
+    let e_rss = f(&rust, &["file", "sender_rss_peak_kb"]);
+    let rows = rows.into_iter().chain([(
+        "(e)",
+        "skylink-rs bot → bot, file streamed from disk (`sendBlobData {\"path\"}`)",
+        format!(
+            "binary, {} bytes",
+            f(&rust, &["file", "bytes"]).map_or("?".to_owned(), fmt_int)
+        ),
+        secs(&rust, "file"),
+        mbs(&rust, "file"),
+        e_rss.map_or("—".to_owned(), |kb| {
+            format!("sender {:.0} MB", kb / 1024.0)
+        }),
+    )]);
     for (tag, what, ch, time, rate, rss) in rows {
         let _ = writeln!(
             t,
@@ -1705,6 +1740,12 @@ fn transfer(root: &Path, args: &[String]) -> Result<()> {
         rd_up.map_or("—".into(), |r| format!("{r:.2}×")),
         rd_down.map_or("—".into(), |r| format!("{r:.2}×")),
         status(rd_up.zip(rd_down).map(|(u, d)| u >= 1.0 && d >= 1.0))
+    );
+    let _ = writeln!(
+        t,
+        "| (e) sender peak RSS < 100 MB | {} | {} |",
+        e_rss.map_or("—".into(), |kb| format!("{:.0} MB", kb / 1024.0)),
+        status(e_rss.map(|kb| kb < 100.0 * 1024.0))
     );
     let _ = writeln!(
         t,

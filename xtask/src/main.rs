@@ -94,9 +94,16 @@ fn ci(root: &Path) -> Result<()> {
 fn interop(root: &Path, extra: &[String]) -> Result<()> {
     // `--workspace --all-features` keeps feature unification identical to the test build, so
     // nothing rebuilds (and the bot has the VP8/Opus codecs the media interop tests need).
+    // `--examples`: the screen-share test runs skylink-media's `x11_paint` next to the bot.
     step(
         "build skylink",
-        cargo(&["build", "--workspace", "--bins", "--all-features"]),
+        cargo(&[
+            "build",
+            "--workspace",
+            "--bins",
+            "--examples",
+            "--all-features",
+        ]),
     )?;
     let dir = root.join("interop");
     let lock_stamp = dir.join("node_modules/.package-lock.json");

@@ -14,6 +14,12 @@
 //!   `send` takes them; timed until the receiver holds every byte (checked against the
 //!   pattern as they arrive). The ceiling the DT protocol runs on.
 //!
+//! * `file` — two `skylink join --json` bot processes (this executable) through the server;
+//!   the sender gets `sendBlobData {"path"}` of a `--file-size` file (sparse, a pattern at
+//!   both ends), streamed from disk; the receiver has `--download-dir`. Reports the rate and
+//!   the **sender process's** peak RSS (`VmHWM` of its `/proc/<pid>/status`), the figure that
+//!   shows an upload from disk is not held in memory. Run once (not per `--runs`).
+//!
 //! Peak RSS: `VmHWM` of this process is reset (`/proc/self/clear_refs` ← `5`) before each
 //! scenario and read after it. Sender and receiver live in this process, so the figure covers
 //! both peers, the source buffer and the received copy.
@@ -42,9 +48,12 @@ pub struct Args {
     /// Message size of the raw data-channel scenario (the DT binary chunk size).
     #[arg(long, default_value_t = 65_456)]
     chunk: usize,
-    /// Comma-separated subset of pipelined,stop-and-wait,raw.
-    #[arg(long, default_value = "pipelined,stop-and-wait,raw")]
+    /// Comma-separated subset of pipelined,stop-and-wait,raw,file.
+    #[arg(long, default_value = "pipelined,stop-and-wait,raw,file")]
     only: String,
+    /// Bytes of the `file` scenario's file (streamed from disk by a bot process).
+    #[arg(long, default_value_t = 1 << 30)]
+    file_size: u64,
     /// Runs per scenario (interleaved); the median run is reported, with every run's MB/s.
     #[arg(long, default_value_t = 3)]
     runs: usize,
@@ -441,8 +450,8 @@ async fn raw_transfer(args: &Args, data: Arc<[u8]>) -> anyhow::Result<Value> {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let only: Vec<&str> = args.only.split(',').map(str::trim).collect();
     for s in &only {
-        if !["pipelined", "stop-and-wait", "raw"].contains(s) {
-            bail!("--only: unknown scenario {s:?} (pipelined, stop-and-wait, raw)");
+        if !["pipelined", "stop-and-wait", "raw", "file"].contains(s) {
+            bail!("--only: unknown scenario {s:?} (pipelined, stop-and-wait, raw, file)");
         }
     }
     if args.size == 0 {
@@ -451,7 +460,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if args.runs == 0 {
         bail!("--runs must be > 0");
     }
-    let data = pattern(args.size);
+    let with_file = only.contains(&"file");
+    let only: Vec<&str> = only.into_iter().filter(|s| *s != "file").collect();
+    let data = pattern(if only.is_empty() { 1 } else { args.size });
     let mut all: Vec<Vec<Value>> = vec![Vec::new(); only.len()];
     for _ in 0..args.runs {
         for (k, s) in only.iter().enumerate() {
@@ -501,8 +512,190 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         };
         out.insert((*s).to_owned(), v);
     }
+    if with_file {
+        let v = file_transfer(&args)
+            .await
+            .unwrap_or_else(|e| json!({"error": format!("{e:#}")}));
+        if !args.json {
+            match v.get("mb_per_s").and_then(Value::as_f64) {
+                Some(mbs) => println!(
+                    "{:<14} {:>8.2} MB/s  {:>7.2} s  sender peak RSS {} kB (file {} bytes)",
+                    "file",
+                    mbs,
+                    v["seconds"].as_f64().unwrap_or(f64::NAN),
+                    v["sender_rss_peak_kb"],
+                    v["bytes"]
+                ),
+                None => println!("file           FAILED: {}", v["error"]),
+            }
+        }
+        out.insert("file".into(), v);
+    }
     if args.json {
         println!("{}", Value::Object(out));
     }
     Ok(())
+}
+
+/// `VmHWM` of another process in kB.
+fn pid_hwm_kb(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// A `skylink join --json` child process.
+struct Bot {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Bot {
+    fn spawn(
+        args: &Args,
+        room: &str,
+        download_dir: Option<&std::path::Path>,
+    ) -> anyhow::Result<Bot> {
+        use tokio::io::AsyncBufReadExt as _;
+        let exe = std::env::current_exe().context("current executable")?;
+        let mut cmd = tokio::process::Command::new(exe);
+        cmd.args(["join", "--json", "--room", room, "--server", &args.server])
+            .args(["--app-key", &args.app_key, "--udp", &args.udp])
+            .env("RUST_LOG", "error")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(d) = download_dir {
+            cmd.arg("--download-dir").arg(d);
+        }
+        let mut child = cmd.spawn().context("spawning skylink join")?;
+        let stdin = child.stdin.take().context("bot stdin")?;
+        let stdout = child.stdout.take().context("bot stdout")?;
+        Ok(Bot {
+            child,
+            stdin,
+            lines: tokio::io::BufReader::new(stdout).lines(),
+        })
+    }
+
+    async fn send(&mut self, v: Value) -> anyhow::Result<()> {
+        use tokio::io::AsyncWriteExt as _;
+        self.stdin.write_all(format!("{v}\n").as_bytes()).await?;
+        self.stdin.flush().await?;
+        Ok(())
+    }
+
+    /// The first line matching `pred` within `wait` (other lines are dropped).
+    async fn until(
+        &mut self,
+        what: &str,
+        wait: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
+        let fut = async {
+            loop {
+                let line = self
+                    .lines
+                    .next_line()
+                    .await?
+                    .with_context(|| format!("bot exited while waiting for {what}"))?;
+                let v: Value = serde_json::from_str(&line).context("bot line is not JSON")?;
+                if pred(&v) {
+                    return anyhow::Ok(v);
+                }
+            }
+        };
+        tokio::time::timeout(wait, fut)
+            .await
+            .with_context(|| format!("timed out after {wait:?} waiting for {what}"))?
+    }
+}
+
+/// The `file` scenario: bot → bot, `sendBlobData {"path"}`, sender VmHWM.
+async fn file_transfer(args: &Args) -> anyhow::Result<Value> {
+    use std::io::Write as _;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let dir =
+        std::env::temp_dir().join(format!("skylink-bench-file-{}-{stamp}", std::process::id()));
+    struct Cleanup(std::path::PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(dir.clone());
+    let (src_dir, dl_dir) = (dir.join("src"), dir.join("dl"));
+    std::fs::create_dir_all(&src_dir)?;
+    std::fs::create_dir_all(&dl_dir)?;
+    let src = src_dir.join("big.bin");
+    {
+        let head = pattern(1 << 20);
+        let mut f = std::fs::File::create(&src)?;
+        f.set_len(args.file_size)?;
+        f.write_all(&head[..head.len().min(args.file_size as usize)])?;
+    }
+    let room = format!("bench-file-{stamp}");
+    let mut rx = Bot::spawn(args, &room, Some(&dl_dir))?;
+    let rx_id = rx
+        .until("receiver peerJoined", WAIT, |v| v["event"] == "peerJoined")
+        .await?["peerId"]
+        .as_str()
+        .context("peerId")?
+        .to_owned();
+    let mut tx = Bot::spawn(args, &room, None)?;
+    tx.until("sender peerJoined", WAIT, |v| v["event"] == "peerJoined")
+        .await?;
+    let open = |v: &Value| {
+        v["event"] == "dataChannelState" && v["state"] == "open" && v["channelType"] == "messaging"
+    };
+    tx.until("sender channel open", WAIT, open).await?;
+    rx.until("receiver channel open", WAIT, open).await?;
+    let limit = Duration::from_secs(args.timeout);
+    let started = Instant::now();
+    tx.send(
+        json!({"cmd": "sendBlobData", "id": 1, "path": src, "targetPeerId": rx_id,
+                   "timeout": 60}),
+    )
+    .await?;
+    let req = rx
+        .until("incomingDataRequest", limit, |v| {
+            v["event"] == "incomingDataRequest" && v["isSelf"] == false
+        })
+        .await?;
+    let tid = req["transferId"].as_str().context("transferId")?.to_owned();
+    let from = req["peerId"].clone();
+    rx.send(json!({"cmd": "acceptDataTransfer", "id": 2, "peerId": from,
+                   "transferId": tid, "accept": true}))
+        .await?;
+    let (reply, got) = tokio::join!(
+        tx.until("sendBlobData reply", limit, |v| v.get("reply").is_some()
+            && v["id"] == 1),
+        rx.until("incomingData", limit, |v| v["event"] == "incomingData"
+            && v["isSelf"] == false),
+    );
+    let secs = started.elapsed().as_secs_f64();
+    let sender_hwm = tx.child.id().and_then(pid_hwm_kb);
+    let receiver_hwm = rx.child.id().and_then(pid_hwm_kb);
+    let (reply, got) = (reply?, got?);
+    if reply["ok"] != true {
+        bail!("sendBlobData failed: {reply}");
+    }
+    let saved = got["savedPath"].as_str().context("savedPath")?;
+    let len = std::fs::metadata(saved)?.len();
+    if len != args.file_size {
+        bail!("saved {len} bytes of {}", args.file_size);
+    }
+    Ok(json!({
+        "bytes": args.file_size,
+        "seconds": secs,
+        "mb_per_s": args.file_size as f64 / 1e6 / secs,
+        "sender_rss_peak_kb": sender_hwm,
+        "receiver_rss_peak_kb": receiver_hwm,
+    }))
 }

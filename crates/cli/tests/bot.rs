@@ -768,3 +768,123 @@ async fn binary_stream_in_order() {
     assert_eq!(a.exit_code().await, Some(0));
     assert_eq!(b.exit_code().await, Some(0));
 }
+
+/// `VmHWM` (peak RSS) of a process in kB.
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Reads `bot`'s lines until one matches (lines in between are dropped, not kept: a large
+/// transfer prints many progress events), bounded by `limit` overall. Also returns the
+/// dropped lines that are `dataTransferState` events, by state.
+async fn drain_until(
+    bot: &mut Bot,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> (Value, std::collections::BTreeMap<String, usize>) {
+    let name = bot.name;
+    let mut states = std::collections::BTreeMap::new();
+    tokio::time::timeout(limit, async {
+        loop {
+            let v = bot.read_line().await;
+            if pred(&v) {
+                return (v, states);
+            }
+            if v["event"] == "dataTransferState" {
+                *states
+                    .entry(v["state"].as_str().unwrap_or("?").to_owned())
+                    .or_default() += 1;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{name}: no matching line within {limit:?}"))
+}
+
+/// `sendBlobData {"path"}` streams the file from disk: the sending bot's peak RSS stays far
+/// below the file size. 300 MB by default (`BOT_STREAM_MB` to change it, e.g. 1024); the file
+/// is sparse except for a pattern at both ends, and the receiver's saved copy is compared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_file_upload_keeps_sender_memory_low() {
+    let mb: u64 = std::env::var("BOT_STREAM_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let size = mb << 20;
+    let downloads = TempDir::new("sdl");
+    let sources = TempDir::new("ssrc");
+    let src = sources.0.join("big.bin");
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::File::create(&src).expect("create source");
+        f.set_len(size).expect("set_len");
+        f.write_all(&pattern(1 << 20)).expect("head");
+        f.seek(SeekFrom::Start(size - (1 << 20))).expect("seek");
+        f.write_all(&pattern(1 << 20)).expect("tail");
+    }
+    let (mut a, a_id, mut b, b_id) = transfer_pair("bot-stream", &downloads.0).await;
+    a.send(
+        json!({"cmd": "sendBlobData", "id": 1, "path": src, "targetPeerId": b_id, "timeout": 60}),
+    )
+    .await;
+    let (tid, info) = offered(&mut b).await;
+    assert_eq!(info["size"], size);
+    b.send(json!({"cmd": "acceptDataTransfer", "id": 2, "peerId": a_id,
+                  "transferId": tid, "accept": true}))
+        .await;
+    let limit = Duration::from_secs(60 + mb);
+    let started = std::time::Instant::now();
+    let t = tid.clone();
+    let ((own, _), (got, down_states)) = tokio::join!(
+        drain_until(&mut a, limit, |v| v["event"] == "incomingData"),
+        drain_until(&mut b, limit, move |v| {
+            v["event"] == "incomingData" && v["transferId"] == t.as_str() && v["isSelf"] == false
+        }),
+    );
+    let secs = started.elapsed().as_secs_f64();
+    let pid = a.child.id().expect("sender running");
+    let hwm = vm_hwm_kb(pid).expect("VmHWM of the sender");
+    // The uploader's own incomingData has no `data` for a file sent by path.
+    assert_eq!(own["isSelf"], true, "{own}");
+    assert!(
+        own.get("data").is_none(),
+        "no data for a streamed file: {own}"
+    );
+    let (reply, _) = drain_until(&mut a, WAIT, |v| v.get("reply").is_some() && v["id"] == 1).await;
+    // Progress lines are rate-limited: far fewer than one per chunk (65,456 bytes).
+    let chunks = size.div_ceil(65_456) as usize;
+    let downloading = down_states.get("downloading").copied().unwrap_or(0);
+    assert!(
+        downloading >= 1 && downloading < chunks / 4,
+        "{downloading} downloading lines for {chunks} chunks"
+    );
+    eprintln!(
+        "streamed {mb} MiB in {secs:.1} s ({:.1} MB/s); sender VmHWM {} MB",
+        size as f64 / 1e6 / secs,
+        hwm / 1024
+    );
+    assert_eq!(reply["ok"], true, "{reply}");
+    let saved = std::path::PathBuf::from(got["savedPath"].as_str().expect("savedPath"));
+    let meta = std::fs::metadata(&saved).expect("saved");
+    assert_eq!(meta.len(), size);
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(&saved).expect("open saved");
+        let mut buf = vec![0u8; 1 << 20];
+        f.read_exact(&mut buf).expect("head");
+        assert!(buf == pattern(1 << 20), "head intact");
+        f.seek(SeekFrom::Start(size - (1 << 20))).expect("seek");
+        f.read_exact(&mut buf).expect("tail");
+        assert!(buf == pattern(1 << 20), "tail intact");
+    }
+    assert!(
+        hwm * 1024 < size / 2 && hwm < 150 << 10,
+        "sender peak RSS {hwm} kB for a {size}-byte file"
+    );
+    drop(a.stdin.take());
+    drop(b.stdin.take());
+    assert_eq!(a.exit_code().await, Some(0));
+    assert_eq!(b.exit_code().await, Some(0));
+}

@@ -80,4 +80,7 @@ pub enum DtError {
     /// The assembled transfer would exceed the configured memory limit.
     #[error("transfer exceeds the limit of {0} bytes")]
     TooLarge(u64),
+    /// A [`ChunkSource`](crate::source::ChunkSource) could not be read.
+    #[error("reading the payload failed: {0}")]
+    Source(String),
 }

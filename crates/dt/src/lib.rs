@@ -12,6 +12,8 @@
 //! * [`version`] — the DT version comparator and per-peer dialect decisions (§6.4).
 //! * [`peer`] — [`PeerDt`](peer::PeerDt): channel bindings and frame routing for one peer.
 //! * [`ext`] — pipelined/resumable transfers, negotiated only between skylink-rs peers.
+//! * [`source`] — [`ChunkSource`](source::ChunkSource): blob payloads read chunk by chunk
+//!   (files), never held in memory whole.
 //!
 //! ```
 //! use skylink_dt::message::{classify, Frame, Incoming, Message};
@@ -59,6 +61,7 @@ pub mod error;
 pub mod ext;
 pub mod message;
 pub mod peer;
+pub mod source;
 pub mod stream;
 pub mod transfer;
 pub mod version;

@@ -13,6 +13,7 @@ use crate::ext::{EXT_KEY, ExtAnswer, ExtConfig, ExtOffer, sha1_hex};
 use crate::message::{
     Ack, Cancel, ErrorMsg, Message, OutFrame, Target, Wrq, WrqKind, WrqLayout, timeout_error_text,
 };
+use crate::source::SharedSource;
 use crate::version::{Dialect, StringTransferType, Vocabulary};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -212,6 +213,15 @@ pub enum Payload {
     },
     /// A string (sendURLData).
     Text(Arc<str>),
+    /// Bytes read chunk by chunk from a [`ChunkSource`](crate::source::ChunkSource) (a file):
+    /// on the wire exactly like [`Payload::Blob`], but never held in memory whole. The
+    /// uploader's own `incomingData` / `uploadStarted` events carry the source itself.
+    Source {
+        /// The bytes.
+        source: SharedSource,
+        /// MIME type.
+        mime_type: Option<String>,
+    },
 }
 
 impl Payload {
@@ -223,11 +233,19 @@ impl Payload {
         }
     }
 
-    /// The bytes of a blob payload.
+    /// A blob payload read chunk by chunk from `source`.
+    pub fn source(source: SharedSource, mime_type: Option<&str>) -> Payload {
+        Payload::Source {
+            source,
+            mime_type: mime_type.map(str::to_owned),
+        }
+    }
+
+    /// The bytes of an in-memory blob payload.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
             Payload::Blob { data, .. } => Some(data),
-            Payload::Text(_) => None,
+            Payload::Text(_) | Payload::Source { .. } => None,
         }
     }
 
@@ -235,8 +253,22 @@ impl Payload {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Payload::Text(t) => Some(t),
-            Payload::Blob { .. } => None,
+            Payload::Blob { .. } | Payload::Source { .. } => None,
         }
+    }
+
+    /// Size in bytes (UTF-8 bytes of a string).
+    pub fn len(&self) -> u64 {
+        match self {
+            Payload::Blob { data, .. } => data.len() as u64,
+            Payload::Text(t) => t.len() as u64,
+            Payload::Source { source, .. } => source.len(),
+        }
+    }
+
+    /// True for an empty payload.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -341,6 +373,10 @@ pub enum Outcome {
     Cancelled,
     /// Error (timeout, received ERROR, protocol violation, channel loss).
     Failed,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn round2(x: f64) -> f64 {
@@ -505,10 +541,12 @@ impl Upload {
             return Err(DtError::InvalidTimeout(cfg.timeout_secs));
         }
         let (plan, size, data_type, mime, label) = match &payload {
-            Payload::Blob { data, mime_type } => {
-                if data.is_empty() {
+            Payload::Blob { mime_type, .. } | Payload::Source { mime_type, .. } => {
+                let len = payload.len();
+                if len == 0 {
                     return Err(DtError::EmptyPayload);
                 }
+                let len = usize::try_from(len).map_err(|_| DtError::TooLarge(usize::MAX as u64))?;
                 let enc = if cfg.binary {
                     ChunkEncoding::Binary
                 } else {
@@ -519,10 +557,10 @@ impl Upload {
                 } else {
                     ChunkLabel::BinaryString
                 };
-                let plan = ChunkPlan::blob(data.len(), enc, cfg.flavor);
+                let plan = ChunkPlan::blob(len, enc, cfg.flavor);
                 (
                     plan,
-                    data.len() as u64,
+                    len as u64,
                     SessionType::Blob,
                     mime_type.clone(),
                     label,
@@ -557,14 +595,20 @@ impl Upload {
             direction: TransferDirection::Upload,
             percentage: 0.0,
         };
-        let offer = cfg.ext.map(|e| ExtOffer {
-            window: e.max_window.clamp(1, crate::ext::MAX_WINDOW),
-            resume: e.resume,
-            sha1: match &payload {
-                Payload::Blob { data, .. } => sha1_hex(data),
-                Payload::Text(t) => sha1_hex(t.as_bytes()),
-            },
-        });
+        let offer = match cfg.ext {
+            Some(e) => Some(ExtOffer {
+                window: e.max_window.clamp(1, crate::ext::MAX_WINDOW),
+                resume: e.resume,
+                sha1: match &payload {
+                    Payload::Blob { data, .. } => sha1_hex(data),
+                    Payload::Text(t) => sha1_hex(t.as_bytes()),
+                    Payload::Source { source, .. } => source
+                        .sha1_hex()
+                        .map_err(|e| DtError::Source(e.to_string()))?,
+                },
+            }),
+            None => None,
+        };
         Ok(Upload {
             cfg,
             payload,
@@ -688,16 +732,32 @@ impl Upload {
         self.deadline
     }
 
-    /// Encode chunk `i` as a frame.
+    /// Encode chunk `i` as a frame (`None` past the end or when a source read fails).
     pub fn chunk_frame(&self, i: usize) -> Option<OutFrame> {
-        let r = self.plan.range(i)?;
-        Some(match (&self.payload, self.plan.encoding()) {
-            (Payload::Blob { data, .. }, ChunkEncoding::Binary) => {
-                OutFrame::Binary(data[r].to_vec())
+        self.read_chunk(i).ok().flatten()
+    }
+
+    /// Encode chunk `i`, reading it from the payload's source if it has one.
+    fn read_chunk(&self, i: usize) -> Result<Option<OutFrame>, DtError> {
+        let Some(r) = self.plan.range(i) else {
+            return Ok(None);
+        };
+        let binary = self.plan.encoding() == ChunkEncoding::Binary;
+        Ok(Some(match &self.payload {
+            Payload::Blob { data, .. } if binary => OutFrame::Binary(data[r].to_vec()),
+            Payload::Blob { data, .. } => OutFrame::Text(encode_base64_chunk(&data[r])),
+            Payload::Text(t) => OutFrame::Text(t[r].to_owned()),
+            Payload::Source { source, .. } => {
+                let bytes = source
+                    .read_vec(r.start as u64, r.len())
+                    .map_err(|e| DtError::Source(e.to_string()))?;
+                if binary {
+                    OutFrame::Binary(bytes)
+                } else {
+                    OutFrame::Text(encode_base64_chunk(&bytes))
+                }
             }
-            (Payload::Blob { data, .. }, _) => OutFrame::Text(encode_base64_chunk(&data[r])),
-            (Payload::Text(t), _) => OutFrame::Text(t[r].to_owned()),
-        })
+        }))
     }
 
     /// A terminal-style state event carrying an error, at the current percentage.
@@ -787,8 +847,22 @@ impl Upload {
         let k = self.plan.len();
         let pct = round2(self.acked as f64 / k as f64 * 100.0);
         while self.next_send < k && self.next_send < self.acked + self.window as usize {
-            if let Some(f) = self.chunk_frame(self.next_send) {
-                out.push(Action::Send(f));
+            match self.read_chunk(self.next_send) {
+                Ok(Some(f)) => out.push(Action::Send(f)),
+                Ok(None) => {}
+                Err(e) => {
+                    out.push(Action::Send(
+                        Message::Cancel(Cancel::new(&self.cfg.local_id, Some(&self.info.name)))
+                            .to_frame(),
+                    ));
+                    out.push(self.failed(
+                        DataTransferState::Error,
+                        e.to_string(),
+                        TransferDirection::Upload,
+                    ));
+                    self.finish(Outcome::Failed, out);
+                    return;
+                }
             }
             out.push(self.ev(DataTransferState::Uploading, pct, None, None));
             self.next_send += 1;
@@ -1099,6 +1173,9 @@ pub struct Download {
     residual: Residual,
     offer: Option<ExtOffer>,
     answer: Option<ExtAnswer>,
+    /// Running SHA-1 of the assembled bytes (extension only) and how many bytes it covers:
+    /// the checksum is hashed as chunks arrive, not in one pass after the last one.
+    hasher: Option<(sha1::Sha1, usize)>,
 }
 
 impl std::fmt::Debug for Download {
@@ -1185,6 +1262,7 @@ impl Download {
             residual: Residual::None,
             offer: ExtOffer::from_extra(&wrq.extra),
             answer: None,
+            hasher: None,
             cfg,
         };
         let acts = vec![
@@ -1378,12 +1456,14 @@ impl Download {
             return Err(DtError::InvalidState("download not awaiting a decision"));
         }
         self.state = DownState::Receiving(0);
-        // reserve only once accepted, and never more than 16 MiB up front
+        // reserve only once accepted, the announced size (no regrowth copies; pages are only
+        // touched as chunks arrive), never more than 1 GiB up front
         if let Assembled::Bytes(v) = &mut self.data {
-            v.reserve(self.info.size.min(self.cfg.max_size).min(16 << 20) as usize);
+            v.reserve(self.info.size.min(self.cfg.max_size).min(1 << 30) as usize);
         }
         if let (Some(o), Some(c)) = (&self.offer, &self.cfg.ext) {
             self.answer = Some(ExtAnswer::answer(o, c));
+            self.hasher = Some((<sha1::Sha1 as sha1::Digest>::new(), 0));
         }
         Ok(vec![
             self.ack_ext(0),
@@ -1450,10 +1530,17 @@ impl Download {
                 b.len() as u64
             }
         };
-        let held = match &self.data {
-            Assembled::Bytes(v) => v.len() as u64,
-            Assembled::Text(s) => s.len() as u64,
+        let bytes = match &self.data {
+            Assembled::Bytes(v) => v.as_slice(),
+            Assembled::Text(s) => s.as_bytes(),
         };
+        let held = bytes.len() as u64;
+        if let Some((h, done)) = &mut self.hasher
+            && let Some(new) = bytes.get(*done..)
+        {
+            sha1::Digest::update(h, new);
+            *done = bytes.len();
+        }
         if held > self.cfg.max_size {
             self.fail(
                 DtError::TooLarge(self.cfg.max_size).to_string(),
@@ -1479,9 +1566,12 @@ impl Download {
                 return out;
             }
             if let (Some(_), Some(o)) = (&self.answer, &self.offer) {
-                let sum = match &self.data {
-                    Assembled::Bytes(v) => sha1_hex(v),
-                    Assembled::Text(t) => sha1_hex(t.as_bytes()),
+                let sum = match self.hasher.take() {
+                    Some((h, _)) => hex(&sha1::Digest::finalize(h)),
+                    None => match &self.data {
+                        Assembled::Bytes(v) => sha1_hex(v),
+                        Assembled::Text(t) => sha1_hex(t.as_bytes()),
+                    },
                 };
                 if sum != o.sha1 {
                     self.fail("checksum mismatch".into(), true, &mut out);

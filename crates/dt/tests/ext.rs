@@ -266,3 +266,110 @@ fn js_peers_never_get_extensions() {
         ))
     );
 }
+
+/// A source that counts the bytes read and can be told to fail.
+struct Counting {
+    data: Vec<u8>,
+    read: std::sync::atomic::AtomicU64,
+    fail_from: Option<u64>,
+}
+
+impl skylink_dt::source::ChunkSource for Counting {
+    fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        if self.fail_from.is_some_and(|f| offset >= f) {
+            return Err(std::io::Error::other("disk gone"));
+        }
+        self.read
+            .fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let s = offset as usize;
+        buf.copy_from_slice(&self.data[s..s + buf.len()]);
+        Ok(())
+    }
+}
+
+#[test]
+fn source_payload_resumes_and_arrives_intact() {
+    use skylink_dt::source::SharedSource;
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    let payload = data((1 << 20) + 333);
+    let src = std::sync::Arc::new(Counting {
+        data: payload.clone(),
+        read: 0.into(),
+        fail_from: None,
+    });
+    struct ArcSrc(std::sync::Arc<Counting>);
+    impl skylink_dt::source::ChunkSource for ArcSrc {
+        fn len(&self) -> u64 {
+            self.0.len()
+        }
+        fn read_at(&self, o: u64, b: &mut [u8]) -> std::io::Result<()> {
+            self.0.read_at(o, b)
+        }
+    }
+    let shared = SharedSource::new(ArcSrc(src.clone()));
+    a.send_payload("A_9", Payload::source(shared, None), None, true)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, Some(12), now);
+    a.channel_closed("A_9", now);
+    b.channel_closed("A_9", now);
+    pump(&mut a, &mut b, &mut log, Some(0), now);
+    a.resume_uploads().unwrap();
+    let mut log2 = Log::default();
+    pump(&mut a, &mut b, &mut log2, None, now);
+    let OutFrame::Text(wrq) = &log.a_frames[0] else {
+        panic!()
+    };
+    assert!(wrq.contains(&sha1_hex(&payload)), "checksum offered: {wrq}");
+    assert!(
+        received(&log2.b_events) == Some(payload.clone()),
+        "payload intact"
+    );
+    // one pass for the checksum, then every chunk at least once (re-sent ones again)
+    let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
+    let len = payload.len() as u64;
+    assert!(read >= 2 * len && read < 3 * len, "read {read} of {len}");
+}
+
+#[test]
+fn source_read_error_fails_the_upload_with_a_cancel() {
+    use skylink_dt::source::SharedSource;
+    let now = Instant::now();
+    let d = Dialect::for_peer(&PeerProfile::new(Some("0.1.3"), "chrome"));
+    let mut a = PeerDt::new("A", "B", d);
+    let mut b = PeerDt::new("B", "A", d);
+    a.set_messaging_label("A_B");
+    b.set_messaging_label("A_B");
+    let shared = SharedSource::new(Counting {
+        data: data(500_000),
+        read: 0.into(),
+        fail_from: Some(200_000),
+    });
+    a.send_payload("A_10", Payload::source(shared, None), None, false)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, None, now);
+    let up_err = log.a_events.iter().find_map(|e| match e {
+        Event::DataTransferState {
+            state: DataTransferState::Error,
+            error: Some(err),
+            ..
+        } => Some(err.message.clone()),
+        _ => None,
+    });
+    assert!(
+        up_err.as_deref().is_some_and(|m| m.contains("disk gone")),
+        "{up_err:?}"
+    );
+    assert!(
+        log.b_events
+            .iter()
+            .any(|e| e.state() == Some(DataTransferState::Cancel)),
+        "the downloader is told"
+    );
+}

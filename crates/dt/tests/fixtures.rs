@@ -162,6 +162,7 @@ fn js_uploads_into_our_download() {
             Payload::Text(t) => {
                 assert_eq!(&*t, "data:text/plain;base64,aGVsbG8gdXJsIGRhdGEgZnJvbSBB")
             }
+            Payload::Source { .. } => panic!("a download never yields a source"),
         }
         checked += 1;
     }

@@ -416,6 +416,59 @@ impl Client {
             .await?
     }
 
+    /// `sendBlobData` of a file, streamed from disk: each chunk is read when it is sent (the
+    /// file is never held in memory whole; see [`crate::transfer::FileSource`]). The file name
+    /// is announced unless `options.name` says otherwise. Same results as
+    /// [`Client::send_blob_data`]; the uploader's own `incomingData` carries
+    /// [`TransferData::Source`] instead of the bytes.
+    ///
+    /// # Errors
+    /// [`RoomError::Peer`] when the file cannot be opened or read; else as
+    /// [`Client::send_blob_data`].
+    pub async fn send_blob_file(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        targets: Option<Vec<String>>,
+        mut options: TransferOptions,
+    ) -> Result<(String, Vec<String>), RoomError> {
+        let path = path.as_ref();
+        let file = crate::transfer::FileSource::open(path)
+            .map_err(|e| RoomError::Peer(format!("{}: {e}", path.display())))?;
+        if options.name.is_none() {
+            options.name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        }
+        self.send_blob_source(
+            skylink_dt::source::SharedSource::new(file),
+            targets,
+            options,
+        )
+        .await
+    }
+
+    /// `sendBlobData` of any [`ChunkSource`](skylink_dt::source::ChunkSource) of known
+    /// length, read chunk by chunk as the transfer goes. The whole-payload SHA-1 the
+    /// skylink-rs extension announces is computed first, in one streaming pass on a blocking
+    /// thread (so the engine keeps running meanwhile). Same results as
+    /// [`Client::send_blob_data`].
+    ///
+    /// # Errors
+    /// [`RoomError::Peer`] when the source cannot be read; else as [`Client::send_blob_data`].
+    pub async fn send_blob_source(
+        &self,
+        source: skylink_dt::source::SharedSource,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>), RoomError> {
+        let hashing = source.clone();
+        tokio::task::spawn_blocking(move || hashing.sha1_hex())
+            .await
+            .map_err(|e| RoomError::Peer(format!("checksum task: {e}")))?
+            .map_err(|e| RoomError::Peer(format!("reading the payload: {e}")))?;
+        let payload = skylink_dt::transfer::Payload::source(source, options.mime_type.as_deref());
+        self.call(|r| Command::SendData(payload, targets, options, r))
+            .await?
+    }
+
     /// `sendURLData(data, timeout, targetPeerId)`: a string transfer (a data URL in the
     /// reference). Same results as [`Client::send_blob_data`].
     ///
@@ -479,6 +532,11 @@ impl Client {
     /// # Errors
     /// [`RoomError::Peer`] when no peer has that stream.
     pub async fn stream_data(&self, stream_id: &str, chunk: TransferData) -> Result<(), RoomError> {
+        if matches!(chunk, TransferData::Source(_)) {
+            return Err(RoomError::Peer(
+                "a stream chunk must be bytes or text".into(),
+            ));
+        }
         let id = stream_id.to_owned();
         self.call(|r| Command::StreamData(id, chunk, r)).await?
     }

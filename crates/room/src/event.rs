@@ -147,6 +147,9 @@ pub enum TransferData {
     Bytes(std::sync::Arc<[u8]>),
     /// Text.
     Text(std::sync::Arc<str>),
+    /// A blob sent from a [`ChunkSource`](skylink_dt::source::ChunkSource) (a file): only in
+    /// the uploader's own events, which do not hold the bytes in memory.
+    Source(skylink_dt::source::SharedSource),
 }
 
 impl TransferData {
@@ -155,6 +158,7 @@ impl TransferData {
         match self {
             TransferData::Bytes(b) => b.len(),
             TransferData::Text(t) => t.len(),
+            TransferData::Source(s) => usize::try_from(s.len()).unwrap_or(usize::MAX),
         }
     }
 

@@ -231,13 +231,21 @@ impl Event {
                 peer_id,
                 transfer_info,
                 is_self,
-            } => json!({
-                "data": data_json(data),
-                "transferId": transfer_id,
-                "peerId": peer_id,
-                "transferInfo": transfer_info,
-                "isSelf": is_self,
-            }),
+            } => {
+                let mut v = json!({
+                    "data": data_json(data),
+                    "transferId": transfer_id,
+                    "peerId": peer_id,
+                    "transferInfo": transfer_info,
+                    "isSelf": is_self,
+                });
+                // a payload streamed from a file is not in memory: `data` is omitted
+                if let (crate::event::TransferData::Source(_), Some(o)) = (data, v.as_object_mut())
+                {
+                    o.remove("data");
+                }
+                v
+            }
             Event::DataStreamState {
                 state,
                 stream_id,
@@ -425,6 +433,8 @@ fn data_json(d: &crate::event::TransferData) -> Value {
             "size": b.len(),
         }),
         crate::event::TransferData::Text(t) => Value::String(t.to_string()),
+        // The bytes are on disk, not in memory: only the size (the caller omits `data`).
+        crate::event::TransferData::Source(s) => json!({"size": s.len()}),
     }
 }
 

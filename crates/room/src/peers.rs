@@ -1072,6 +1072,8 @@ impl PeerSet {
             let c = match chunk {
                 TransferData::Bytes(b) => skylink_dt::transfer::Chunk::Binary(b),
                 TransferData::Text(t) => skylink_dt::transfer::Chunk::Text(t),
+                // refused by `Client::stream_data` before it gets here
+                TransferData::Source(_) => return 0,
             };
             if slot.dt.stream_send(stream_id, c).is_ok() {
                 n += 1;

@@ -33,6 +33,59 @@ fn payload_data(p: Payload) -> TransferData {
     match p {
         Payload::Blob { data, .. } => TransferData::Bytes(data),
         Payload::Text(t) => TransferData::Text(t),
+        Payload::Source { source, .. } => TransferData::Source(source),
+    }
+}
+
+/// A file as a [`ChunkSource`](skylink_dt::source::ChunkSource): each chunk is read with a
+/// positioned read when it is sent, so an upload from disk never holds the file in memory
+/// (see [`Client::send_blob_file`](crate::Client::send_blob_file)). The length is fixed when
+/// the file is opened; a file that shrinks under a transfer fails it with a read error.
+#[derive(Debug)]
+pub struct FileSource {
+    file: std::sync::Mutex<std::fs::File>,
+    len: u64,
+}
+
+impl FileSource {
+    /// Open `path` for reading.
+    ///
+    /// # Errors
+    /// The I/O error of opening or inspecting the file.
+    pub fn open(path: impl AsRef<std::path::Path>) -> std::io::Result<FileSource> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(FileSource {
+            file: std::sync::Mutex::new(file),
+            len,
+        })
+    }
+}
+
+impl skylink_dt::source::ChunkSource for FileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        if offset.saturating_add(buf.len() as u64) > self.len {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let file = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("file lock poisoned"))?;
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::read_exact_at(&*file, buf, offset)
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut f = &*file;
+            f.seek(SeekFrom::Start(offset))?;
+            f.read_exact(buf)
+        }
     }
 }
 

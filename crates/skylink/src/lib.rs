@@ -379,6 +379,24 @@ impl Skylink {
             .await?)
     }
 
+    /// `sendBlobData` of a file, streamed from disk chunk by chunk (never held in memory
+    /// whole; see [`skylink_room::Client::send_blob_file`]).
+    ///
+    /// # Errors
+    /// The file cannot be opened or read; else as [`Skylink::send_blob_data`].
+    pub async fn send_blob_file(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>)> {
+        Ok(self
+            .inner
+            .client
+            .send_blob_file(path, targets, options)
+            .await?)
+    }
+
     /// `sendURLData(data, timeout, targetPeerId)`: a string transfer.
     ///
     /// # Errors

@@ -187,6 +187,9 @@ pub fn event_line(ev: &Event) -> Option<String> {
             TransferData::Bytes(b) => {
                 format!("<{peer_id} stream {stream_id}> {} bytes", b.len())
             }
+            TransferData::Source(s) => {
+                format!("<{peer_id} stream {stream_id}> {} bytes", s.len())
+            }
         }),
         Event::IncomingDataStreamStopped {
             stream_id,

@@ -291,14 +291,16 @@ pub async fn send_data(ctx: &Ctx, cmd: &str, p: &Params) -> Result<Deferred, Str
     } else {
         let (bytes, default_name) = match (p.get("path"), p.get("base64")) {
             (Some(Value::String(path)), None | Some(Value::Null)) => {
-                // The engine takes the payload in memory: the whole file is read first.
-                let bytes = tokio::fs::read(path)
-                    .await
-                    .map_err(|e| format!("reading {path}: {e}"))?;
+                // Streamed from disk chunk by chunk: the file is never held in memory whole.
                 let name = std::path::Path::new(path)
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned());
-                (bytes, name)
+                let options = transfer_options(p, name)?;
+                let started = ctx
+                    .client
+                    .send_blob_file(path, targets.clone(), options)
+                    .await;
+                return deferred(events, started, targets);
             }
             (None | Some(Value::Null), Some(Value::String(b64))) => {
                 let bytes = base64::engine::general_purpose::STANDARD
@@ -319,6 +321,15 @@ pub async fn send_data(ctx: &Ctx, cmd: &str, p: &Params) -> Result<Deferred, Str
             .send_blob_data(bytes, targets.clone(), options)
             .await
     };
+    deferred(events, started, targets)
+}
+
+/// The wait for a started transfer's outcome (or the start error as the reply).
+fn deferred(
+    events: broadcast::Receiver<Event>,
+    started: Result<(String, Vec<String>), skylink_room::RoomError>,
+    targets: Option<Vec<String>>,
+) -> Result<Deferred, String> {
     let (transfer_id, list_of_peers) = started.map_err(|e| e.to_string())?;
     let not_started: Vec<String> = targets
         .unwrap_or_default()

@@ -76,6 +76,11 @@ pub fn save(dir: &Path, name: &str, data: &TransferData) -> std::io::Result<Path
     let bytes: &[u8] = match data {
         TransferData::Bytes(b) => b,
         TransferData::Text(t) => t.as_bytes(),
+        TransferData::Source(_) => {
+            return Err(std::io::Error::other(
+                "an upload's own source is not saved (the file is already on disk)",
+            ));
+        }
     };
     for n in 0..MAX_SUFFIX {
         let path = dir.join(candidate(&name, n));

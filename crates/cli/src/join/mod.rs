@@ -33,9 +33,11 @@ mod download;
 mod media;
 mod progress;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
@@ -243,6 +245,7 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
         tracker,
         download_dir,
         progress: (!args.json).then(progress::Progress::new),
+        progress_lines: HashMap::new(),
     };
     writer.flush().context("writing to stdout")?;
     Ok(write_loop(&mut writer, events, exec_rx).await)
@@ -379,9 +382,53 @@ struct Writer {
     download_dir: Option<PathBuf>,
     /// Chat mode: the transfer progress bars.
     progress: Option<progress::Progress>,
+    /// Bot mode: per (transfer, peer) the percentage and time of the last printed
+    /// `uploading` / `downloading` line (see [`Writer::skip_progress`]).
+    progress_lines: HashMap<(String, String), (f64, Instant)>,
 }
 
+/// Bot mode prints an `uploading` / `downloading` line only when the percentage moved by at
+/// least this much since the last printed one …
+const PROGRESS_STEP_PCT: f64 = 1.0;
+/// … or this long passed.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
 impl Writer {
+    /// Bot mode rate-limits progress lines (a 64 MiB transfer has ~1,000 chunks, each with a
+    /// `dataTransferState` event): the first line with percentage 0 and the first above 0 are
+    /// always printed, then one per [`PROGRESS_STEP_PCT`] or [`PROGRESS_EVERY`]; terminal
+    /// states are always printed. Returns true for a line to leave out.
+    fn skip_progress(&mut self, ev: &Event) -> bool {
+        let Event::DataTransferState {
+            state,
+            transfer_id,
+            peer_id,
+            transfer_info,
+            ..
+        } = ev
+        else {
+            return false;
+        };
+        let key = (transfer_id.clone(), peer_id.clone());
+        if state != "uploading" && state != "downloading" {
+            if state != "uploadStarted" && state != "downloadStarted" {
+                self.progress_lines.remove(&key);
+            }
+            return false;
+        }
+        let pct = transfer_info["percentage"].as_f64().unwrap_or(0.0);
+        let now = Instant::now();
+        if let Some((last, at)) = self.progress_lines.get(&key)
+            && !(*last == 0.0 && pct > 0.0)
+            && pct - last < PROGRESS_STEP_PCT
+            && now.duration_since(*at) < PROGRESS_EVERY
+        {
+            return true;
+        }
+        self.progress_lines.insert(key, (pct, now));
+        false
+    }
+
     fn line(&mut self, text: &str) -> std::io::Result<()> {
         let out = &self.out;
         let write = || {
@@ -421,6 +468,9 @@ impl Writer {
     fn event(&mut self, ev: &Event) -> std::io::Result<()> {
         if let Ok(mut t) = self.tracker.lock() {
             t.observe(ev);
+        }
+        if self.json && self.skip_progress(ev) {
+            return Ok(());
         }
         let saved = self.save_download(ev);
         if !self.json {
@@ -467,6 +517,15 @@ impl Writer {
             (Some(Err(e)), _) => {
                 let mut v = ev.to_json();
                 v["saveError"] = Value::String(e);
+                v.to_string()
+            }
+            // The uploader's own copy: with --download-dir the bytes are not printed (a large
+            // send would make a line of 4/3 its size); a file streamed from disk never has them.
+            (None, Event::IncomingData { is_self: true, .. }) if self.download_dir.is_some() => {
+                let mut v = ev.to_json();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("data");
+                }
                 v.to_string()
             }
             _ => ev.to_json().to_string(),
