@@ -24,6 +24,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "bench_media.rs"]
+mod media;
+
 const BASELINE_NAME: &str = "baseline (Node socket.io 1.4.8)";
 const OURS_NAME: &str = "skylink-rs";
 
@@ -33,8 +36,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         Some("signaling") => signaling(root, &args[1..]),
         Some("join") => join(root, &args[1..]),
         Some("transfer") => transfer(root, &args[1..]),
+        Some("media") => media::run(root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask bench signaling|join|transfer [options]");
+            eprintln!("usage: cargo xtask bench signaling|join|transfer|media [options]");
+            eprintln!("{}", media::MEDIA_USAGE);
             eprintln!("{}", SIGNALING_USAGE);
             eprintln!("{}", JOIN_USAGE);
             eprintln!("{}", TRANSFER_USAGE);

@@ -1,6 +1,7 @@
 //! `skylink`: the Skylink command-line tool (server, load generator, and more to come).
 
 mod bench_join;
+mod bench_media;
 mod bench_signaling;
 mod bench_transfer;
 mod demo;
@@ -70,6 +71,9 @@ enum BenchCommand {
     Join(bench_join::Args),
     /// Bulk data-transfer throughput of Rust peers (engine through a server, and raw channel).
     Transfer(bench_transfer::Args),
+    /// VP8 test-pattern stream: encode CPU per stream and Rust→Rust end-to-end latency
+    /// (feature `codecs`).
+    Media(bench_media::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -109,6 +113,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Join(args)) => runtime.block_on(bench_join::run(args)),
         Command::Bench(BenchCommand::Transfer(args)) => runtime.block_on(bench_transfer::run(args)),
+        Command::Bench(BenchCommand::Media(args)) => runtime.block_on(bench_media::run(args)),
         Command::Sdp(SdpCommand::Munge(args)) => sdp_cmd::run(args),
         Command::Join(args) => {
             let code = runtime.block_on(join::run(args))?;

@@ -30,6 +30,7 @@ mod chat;
 mod commands;
 mod data;
 mod download;
+mod frame_clock;
 mod media;
 mod progress;
 
@@ -201,7 +202,7 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
         None => None,
     };
     let mut opts = init_options(&args);
-    opts.media_devices = std::sync::Arc::new(devices(&args)?);
+    opts.media_devices = std::sync::Arc::new(frame_clock::FrameClock(devices(&args)?));
     if let Some(dir) = &args.record {
         std::fs::create_dir_all(dir).with_context(|| format!("--record {}", dir.display()))?;
     }
