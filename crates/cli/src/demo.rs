@@ -18,7 +18,17 @@ pub struct Args {
     /// Number of chunks in the data stream.
     #[arg(long, default_value_t = 20)]
     stream_chunks: usize,
+    /// Also run the real skylinkjs 0.6.26 in headless Chromium as a third peer
+    /// (Chromium from $SKYLINK_CHROMIUM or PATH).
+    #[arg(long)]
+    browser: bool,
+    /// Path of skylinkjs' `skylink.complete.js` for the browser page (default: interop/node_modules).
+    #[arg(long)]
+    skylinkjs: Option<std::path::PathBuf>,
 }
+
+/// The App Key of every demo participant (Rust peers and the browser page).
+pub(crate) const APP_KEY: &str = "skylink-demo";
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -43,7 +53,7 @@ pub(crate) async fn until<T>(
 }
 
 fn options(port: u16) -> InitOptions {
-    let mut o = InitOptions::new("skylink-demo");
+    let mut o = InitOptions::new(APP_KEY);
     o.room_server = format!("//127.0.0.1:{port}");
     o.force_ssl = false;
     o.udp_addrs = vec!["127.0.0.1:0".to_owned()];
@@ -51,13 +61,13 @@ fn options(port: u16) -> InitOptions {
     o
 }
 
-struct Row {
-    step: &'static str,
-    took: Duration,
-    detail: String,
+pub(crate) struct Row {
+    pub(crate) step: &'static str,
+    pub(crate) took: Duration,
+    pub(crate) detail: String,
 }
 
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     println!("  {text}");
 }
 
@@ -66,6 +76,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = skylink_server::Config::default();
     config.server.bind = std::net::IpAddr::from([127, 0, 0, 1]);
     config.server.port = 0;
+    config.server.skylinkjs = args.skylinkjs.clone();
     let server = skylink_server::Server::bind(config)
         .await
         .context("starting the embedded server")?;
@@ -333,7 +344,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
     });
 
+    // The browser (--browser) joins, chats, takes a file; it leaves first at the end.
+    let browser = if args.browser {
+        Some(crate::demo_browser::run(port, &alice, &bob, &mut a_ev, &mut b_ev, &mut rows).await?)
+    } else {
+        None
+    };
+
     // Leave.
+    if let Some(browser) = browser {
+        browser.leave(&alice, &mut a_ev, &mut rows).await?;
+    }
     let t = Instant::now();
     alice.leave_room().await?;
     until(&mut b_ev, "peerLeft", |e| match e {

@@ -5,6 +5,7 @@ mod bench_media;
 mod bench_signaling;
 mod bench_transfer;
 mod demo;
+mod demo_browser;
 mod demo_media;
 mod join;
 mod sdp_cmd;

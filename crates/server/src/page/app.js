@@ -2,12 +2,55 @@
 // /skylink.complete.js). It creates its Skylink instance only when the user clicks Join or the URL
 // asks for an auto-join (`?room=R[&name=N][&appKey=K]`); until then the page only exposes
 // `window.Skylink`, so test harnesses can drive their own instance.
+// `&autoreply=1` (opt-in, used by `skylink demo --browser`) makes the page answer on its own so a
+// headless run can be checked from the other peers: every chat message is answered with
+// `browser got: <text>` the same way it came (server or P2P, privately to the sender), every
+// received file with `browser saved <name>: <size> bytes sha256 <hex>`, and `browser: leave`
+// makes it leave the room.
 (function () {
   'use strict';
 
   var $ = function (id) { return document.getElementById(id); };
   var params = new URLSearchParams(location.search);
   var appKey = params.get('appKey') || 'skylink-page';
+
+  // skylinkjs 0.6.26 builds `stun:host:port?transport=udp` URLs, which current Chromium
+  // rejects ("not a valid stun or turn URL": STUN URLs take no query), and can hand over TURN
+  // entries without a username/credential; either makes RTCPeerConnection refuse to be built
+  // at all. Strip the query from STUN URLs and drop incomplete TURN entries.
+  (function dropIncompleteTurn() {
+    var Orig = window.RTCPeerConnection;
+    if (typeof Orig !== 'function' || Orig.__skylinkFiltered) return;
+    function usable(server) {
+      var urls = [].concat(server.urls || server.url || []);
+      var turn = urls.some(function (u) { return /^turns?:/i.test(String(u)); });
+      return !turn || (server.username && server.credential);
+    }
+    var Filtered = function RTCPeerConnection(config, constraints) {
+      if (config && Array.isArray(config.iceServers)) {
+        var servers = config.iceServers.filter(function (s) { return s && usable(s); }).map(function (s) {
+          var copy = Object.assign({}, s);
+          var fix = function (u) { return /^stuns?:/i.test(String(u)) ? String(u).split('?')[0] : u; };
+          if (Array.isArray(copy.urls)) copy.urls = copy.urls.map(fix);
+          else if (copy.urls) copy.urls = fix(copy.urls);
+          if (copy.url) copy.url = fix(copy.url);
+          return copy;
+        });
+        config = Object.assign({}, config, { iceServers: servers });
+      }
+      try {
+        return arguments.length > 1 ? new Orig(config, constraints) : new Orig(config);
+      } catch (e) {
+        console.warn('RTCPeerConnection refused: ' + e.name + ': ' + e.message + ' config=' + JSON.stringify(config) + ' constraints=' + JSON.stringify(constraints));
+        throw e;
+      }
+    };
+    Filtered.prototype = Orig.prototype;
+    Object.setPrototypeOf(Filtered, Orig);
+    Filtered.__skylinkFiltered = true;
+    window.RTCPeerConnection = Filtered;
+  })();
+  var autoreply = params.get('autoreply') === '1';
 
   // Read-only view of the app state, for debugging and end-to-end tests.
   var app = window.skylinkApp = { skylink: null, state: 'idle', peerId: null, room: null, name: null, locked: false };
@@ -242,6 +285,7 @@
       // Own messages are shown when sent (public messages are not echoed to the sender).
       if (isSelf || (peerId && peerId === app.peerId)) return;
       addChat(displayName(peerId, info), message.content, { p2p: !!message.isDataChannel, isPrivate: !!message.isPrivate });
+      if (autoreply) autoReplyTo(s, message, peerId);
     });
 
     s.on('roomLock', function (isLocked, peerId, info, isSelf) {
@@ -308,12 +352,50 @@
       r.extra.textContent = '';
       r.extra.appendChild(a);
       notice('Received "' + a.download + '" from ' + nameOf(peerId));
+      if (autoreply) reportFile(s, blob, a.download, peerId);
     });
 
     s.on('channelError', function (error) { notice('Signaling error: ' + describe(error)); });
     s.on('sessionDisconnect', function () {
       notice('Disconnected from the signaling server');
       setStatus('disconnected', 'Disconnected');
+    });
+  }
+
+  // ---- autoreply (`&autoreply=1`) -------------------------------------------------------------
+
+  function autoReplyTo(s, message, peerId) {
+    var text = message.content;
+    // Only plain text, and never another page's answer: two autoreply pages must not ping-pong.
+    if (typeof text !== 'string' || text.indexOf('browser ') === 0) return;
+    if (text === 'browser: leave') {
+      leave();
+      return;
+    }
+    var reply = 'browser got: ' + text;
+    if (message.isDataChannel) s.sendP2PMessage(reply, peerId);
+    else s.sendMessage(reply, peerId);
+    addChat(app.name, reply, { self: true, p2p: !!message.isDataChannel, isPrivate: true });
+  }
+
+  function hex(buf) {
+    return Array.prototype.map.call(new Uint8Array(buf), function (b) {
+      return ('0' + b.toString(16)).slice(-2);
+    }).join('');
+  }
+
+  // The sender checks the hash against what it sent: proof the bytes arrived intact.
+  function reportFile(s, blob, name, peerId) {
+    if (!window.crypto || !window.crypto.subtle || typeof blob.arrayBuffer !== 'function') {
+      s.sendMessage('browser saved ' + name + ': ' + blob.size + ' bytes sha256 unavailable', peerId);
+      return;
+    }
+    blob.arrayBuffer().then(function (buf) {
+      return window.crypto.subtle.digest('SHA-256', buf);
+    }).then(function (digest) {
+      s.sendMessage('browser saved ' + name + ': ' + blob.size + ' bytes sha256 ' + hex(digest), peerId);
+    }).catch(function (err) {
+      s.sendMessage('browser saved ' + name + ': ' + blob.size + ' bytes sha256 failed: ' + describe(err), peerId);
     });
   }
 
