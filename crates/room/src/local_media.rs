@@ -1,5 +1,5 @@
 //! Local media held by the engine (sdp-and-peers.md §4.1): at most a camera stream and a
-//! screen stream, each made of up to two [`Feed`]s. A feed runs its [`EncodedSource`] on its
+//! screen stream, each made of up to two feeds. A feed runs its [`EncodedSource`] on its
 //! own thread (sources block until a frame is due) and fans the frames out to every peer
 //! connection that sends them.
 

@@ -30,6 +30,55 @@ fn media_client(
     (c, rx, probes)
 }
 
+/// Waits for `incomingStream` of `peer`'s stream `stream` (not ours), optionally checking the
+/// screen-share flag.
+async fn incoming_stream(
+    rx: &mut tokio::sync::broadcast::Receiver<Event>,
+    what: &str,
+    peer: &str,
+    stream: &str,
+    screen: Option<bool>,
+) {
+    let (p, s) = (peer.to_owned(), stream.to_owned());
+    wait_for(rx, what, move |e| match e {
+        Event::IncomingStream {
+            peer_id,
+            stream_id,
+            is_self: false,
+            is_screensharing,
+            ..
+        } if *peer_id == p && *stream_id == s && screen.is_none_or(|x| x == *is_screensharing) => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+}
+
+/// Waits for `streamEnded` of `peer`'s stream `stream`, optionally checking the screen flag.
+async fn stream_ended(
+    rx: &mut tokio::sync::broadcast::Receiver<Event>,
+    what: &str,
+    peer: &str,
+    stream: &str,
+    screen: Option<bool>,
+) {
+    let (p, s) = (peer.to_owned(), stream.to_owned());
+    wait_for(rx, what, move |e| match e {
+        Event::StreamEnded {
+            peer_id,
+            stream_id,
+            is_self: false,
+            is_screensharing,
+            ..
+        } if *peer_id == p && *stream_id == s && screen.is_none_or(|x| x == *is_screensharing) => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+}
+
 /// Polls `probes` (bounded) until `ok` holds for some video track of `peer`.
 async fn until_video(
     probes: &ProbeSet,
@@ -91,17 +140,13 @@ async fn test_pattern_and_tone_flow_between_rust_peers_with_mute_and_stop() {
         .expect("B joined");
 
     // B announces A's stream under the id A uses (msid), then decodes it.
-    let (aid, s) = (a_id.clone(), stream.clone());
-    wait_for(&mut b_rx, "incomingStream from A", move |e| match e {
-        Event::IncomingStream {
-            peer_id,
-            stream_id,
-            is_self: false,
-            is_screensharing: false,
-            ..
-        } if *peer_id == aid && *stream_id == s => Some(()),
-        _ => None,
-    })
+    incoming_stream(
+        &mut b_rx,
+        "incomingStream from A",
+        &a_id,
+        &stream,
+        Some(false),
+    )
     .await;
     let first = until_video(&b_probes, &a_id, "30 decoded frames", |r| {
         r.frames_decoded >= 30 && r.last_frame_number.is_some()
@@ -172,17 +217,7 @@ async fn test_pattern_and_tone_flow_between_rust_peers_with_mute_and_stop() {
         _ => None,
     })
     .await;
-    let (aid, s) = (a_id.clone(), stream.clone());
-    wait_for(&mut b_rx, "streamEnded", move |e| match e {
-        Event::StreamEnded {
-            peer_id,
-            stream_id,
-            is_self: false,
-            ..
-        } if *peer_id == aid && *stream_id == s => Some(()),
-        _ => None,
-    })
-    .await;
+    stream_ended(&mut b_rx, "streamEnded", &a_id, &stream, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,42 +281,26 @@ async fn send_stream_and_share_screen_renegotiate() {
         .await
         .expect("shareScreen");
     assert_ne!(screen, stream);
-    let (aid, s) = (a_id.clone(), screen.clone());
-    wait_for(&mut b_rx, "incomingStream (screen)", move |e| match e {
-        Event::IncomingStream {
-            peer_id,
-            stream_id,
-            is_screensharing: true,
-            ..
-        } if *peer_id == aid && *stream_id == s => Some(()),
-        _ => None,
-    })
+    incoming_stream(
+        &mut b_rx,
+        "incomingStream (screen)",
+        &a_id,
+        &screen,
+        Some(true),
+    )
     .await;
 
     // stopScreen: streamEnded for the screen, the camera comes back.
     a.stop_screen().await.expect("stopScreen");
-    let (aid, s) = (a_id.clone(), screen.clone());
-    wait_for(&mut b_rx, "streamEnded (screen)", move |e| match e {
-        Event::StreamEnded {
-            peer_id,
-            stream_id,
-            is_screensharing: true,
-            ..
-        } if *peer_id == aid && *stream_id == s => Some(()),
-        _ => None,
-    })
+    stream_ended(
+        &mut b_rx,
+        "streamEnded (screen)",
+        &a_id,
+        &screen,
+        Some(true),
+    )
     .await;
-    let (aid, s) = (a_id.clone(), stream.clone());
-    wait_for(&mut b_rx, "camera again", move |e| match e {
-        Event::IncomingStream {
-            peer_id,
-            stream_id,
-            is_screensharing: false,
-            ..
-        } if *peer_id == aid && *stream_id == s => Some(()),
-        _ => None,
-    })
-    .await;
+    incoming_stream(&mut b_rx, "camera again", &a_id, &stream, Some(false)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
