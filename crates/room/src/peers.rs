@@ -119,6 +119,8 @@ pub(crate) struct PeerSet {
     chosen: crate::local_media::Chosen,
     /// Counters of every track received in this session.
     remote_tracks: Vec<Arc<std::sync::Mutex<crate::peer_media::RemoteTrackStats>>>,
+    /// Every local UDP address is a loopback one: remote candidates elsewhere are dropped.
+    loopback_only: bool,
 }
 
 fn now_ms() -> u128 {
@@ -126,6 +128,17 @@ fn now_ms() -> u128 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0)
+}
+
+/// Whether an ICE candidate's address (the 5th field) is a loopback IP. Host names (mDNS) and
+/// unparsable candidates count as not loopback.
+fn candidate_is_loopback(candidate: &str) -> bool {
+    candidate
+        .trim_start_matches("candidate:")
+        .split(' ')
+        .nth(4)
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
 }
 
 fn candidate_type(candidate: &str) -> String {
@@ -145,9 +158,14 @@ impl PeerSet {
             rx,
             next_generation: 0,
             ice_servers: Vec::new(),
-            cfg,
             chosen: crate::local_media::Chosen::default(),
             remote_tracks: Vec::new(),
+            loopback_only: !cfg.udp_addrs.is_empty()
+                && cfg.udp_addrs.iter().all(|a| {
+                    a.parse::<std::net::SocketAddr>()
+                        .is_ok_and(|a| a.ip().is_loopback())
+                }),
+            cfg,
         }
     }
 
@@ -697,6 +715,23 @@ impl PeerSet {
                 state(
                     "dropped",
                     Some("Failed processing ICE candidate as Peer connection does not exists or is closed.".into()),
+                ),
+            );
+            end_of_candidates_check(peer_id, slot, out);
+            return;
+        }
+        if self.loopback_only && !candidate_is_loopback(&fields.candidate) {
+            // Bound to loopback only (e.g. `--udp 127.0.0.1:0`): a browser on the same host
+            // also offers its LAN addresses, which a loopback socket can reach locally; keep
+            // the media where the user put it.
+            emit(
+                out,
+                state(
+                    "dropped",
+                    Some(
+                        "Dropped a non-loopback candidate: this peer is bound to loopback only."
+                            .into(),
+                    ),
                 ),
             );
             end_of_candidates_check(peer_id, slot, out);
@@ -1441,5 +1476,27 @@ mod tests {
             "host"
         );
         assert_eq!(candidate_type("garbage"), "");
+    }
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::candidate_is_loopback;
+
+    #[test]
+    fn candidate_addresses() {
+        assert!(candidate_is_loopback(
+            "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"
+        ));
+        assert!(candidate_is_loopback(
+            "candidate:1 1 UDP 1 ::1 5000 typ host"
+        ));
+        assert!(!candidate_is_loopback(
+            "candidate:842163049 1 udp 1677729535 192.0.2.2 55208 typ host"
+        ));
+        assert!(!candidate_is_loopback(
+            "candidate:1 1 udp 1 abc.local 5000 typ host"
+        ));
+        assert!(!candidate_is_loopback("garbage"));
     }
 }

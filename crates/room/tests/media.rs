@@ -334,3 +334,63 @@ async fn get_user_media_errors_follow_the_reference() {
         "Unable to send stream as user is not in the Room."
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_fallback_keeps_the_microphone_when_the_camera_fails() {
+    let addr = start_server(None).await;
+    let mut o = options(addr, "app");
+    o.media_devices = Arc::new(Devices {
+        video: VideoDevice::Camera(Some("/dev/no-such-camera".into())),
+        audio: AudioDevice::Tone,
+        screen: ScreenDevice::None,
+    });
+    o.audio_fallback = true;
+    let (c, mut rx) = client(o);
+    let stream = bounded("getUserMedia", c.get_user_media(None))
+        .await
+        .expect("audio fallback succeeds");
+    // §4.2 failure path: FALLBACKING (0) without a stream id, then the success path with
+    // isAudioFallback, which reports the missing video as FALLBACKED (1).
+    wait_for(&mut rx, "mediaAccessFallback (fallbacking)", |e| match e {
+        Event::MediaAccessFallback {
+            state: 0,
+            is_audio_fallback: true,
+            stream_id: None,
+            ..
+        } => Some(()),
+        _ => None,
+    })
+    .await;
+    let s = stream.clone();
+    let diff = wait_for(
+        &mut rx,
+        "mediaAccessFallback (fallbacked)",
+        move |e| match e {
+            Event::MediaAccessFallback {
+                state: 1,
+                is_audio_fallback: true,
+                stream_id: Some(id),
+                diff,
+                ..
+            } if *id == s => Some(diff.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(diff["video"], json!({"expected": 1, "received": 0}));
+    assert_eq!(diff["audio"], json!({"expected": 1, "received": 1}));
+    let s = stream.clone();
+    wait_for(
+        &mut rx,
+        "mediaAccessSuccess (audio fallback)",
+        move |e| match e {
+            Event::MediaAccessSuccess {
+                stream_id,
+                is_audio_fallback: true,
+                ..
+            } if *stream_id == s => Some(()),
+            _ => None,
+        },
+    )
+    .await;
+}
