@@ -48,7 +48,8 @@ fn options(args: &Args) -> InitOptions {
     o
 }
 
-async fn until<T>(
+/// Waits (bounded by 15 s) for the first event `f` maps to a value.
+pub(crate) async fn until<T>(
     rx: &mut broadcast::Receiver<Event>,
     what: &str,
     mut f: impl FnMut(&Event) -> Option<T>,

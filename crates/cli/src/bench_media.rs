@@ -64,9 +64,9 @@ mod imp {
     use skylink_room::local_media::OpenedMedia;
     use skylink_room::peer_media::SinkFactory;
     use skylink_room::{Client, Event, InitOptions, JoinOptions, StreamInput};
-    use tokio::sync::broadcast;
 
     use super::Args;
+    use crate::bench_join::until;
 
     const WIDTH: u32 = 640;
     const HEIGHT: u32 = 480;
@@ -312,29 +312,6 @@ mod imp {
         o.force_ssl = false;
         o.udp_addrs = vec!["127.0.0.1:0".to_owned()];
         o
-    }
-
-    async fn until<T>(
-        rx: &mut broadcast::Receiver<Event>,
-        what: &str,
-        mut f: impl FnMut(&Event) -> Option<T>,
-    ) -> anyhow::Result<T> {
-        let fut = async {
-            loop {
-                match rx.recv().await {
-                    Ok(ev) => {
-                        if let Some(t) = f(&ev) {
-                            return Ok(t);
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => bail!("engine stopped"),
-                }
-            }
-        };
-        tokio::time::timeout(WAIT, fut)
-            .await
-            .with_context(|| format!("timed out waiting for {what}"))?
     }
 
     /// Parts 2 and 3: the paced Rust→Rust pipeline.

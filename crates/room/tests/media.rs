@@ -30,51 +30,53 @@ fn media_client(
     (c, rx, probes)
 }
 
-/// Waits for `incomingStream` of `peer`'s stream `stream` (not ours), optionally checking the
-/// screen-share flag.
-async fn incoming_stream(
-    rx: &mut tokio::sync::broadcast::Receiver<Event>,
-    what: &str,
-    peer: &str,
-    stream: &str,
-    screen: Option<bool>,
-) {
-    let (p, s) = (peer.to_owned(), stream.to_owned());
-    wait_for(rx, what, move |e| match e {
-        Event::IncomingStream {
-            peer_id,
-            stream_id,
-            is_self: false,
-            is_screensharing,
-            ..
-        } if *peer_id == p && *stream_id == s && screen.is_none_or(|x| x == *is_screensharing) => {
-            Some(())
-        }
-        _ => None,
-    })
-    .await;
+/// Which of a remote stream's events to wait for.
+#[derive(Clone, Copy)]
+enum StreamEvent {
+    Incoming,
+    Ended,
 }
 
-/// Waits for `streamEnded` of `peer`'s stream `stream`, optionally checking the screen flag.
-async fn stream_ended(
+/// Waits for `incomingStream` / `streamEnded` of `peer`'s stream `stream` (not ours),
+/// optionally checking the screen-share flag.
+async fn remote_stream(
     rx: &mut tokio::sync::broadcast::Receiver<Event>,
-    what: &str,
+    which: StreamEvent,
     peer: &str,
     stream: &str,
     screen: Option<bool>,
 ) {
     let (p, s) = (peer.to_owned(), stream.to_owned());
-    wait_for(rx, what, move |e| match e {
-        Event::StreamEnded {
-            peer_id,
-            stream_id,
-            is_self: false,
-            is_screensharing,
-            ..
-        } if *peer_id == p && *stream_id == s && screen.is_none_or(|x| x == *is_screensharing) => {
-            Some(())
-        }
-        _ => None,
+    let what = match which {
+        StreamEvent::Incoming => format!("incomingStream {stream}"),
+        StreamEvent::Ended => format!("streamEnded {stream}"),
+    };
+    wait_for(rx, &what, move |e| {
+        let (peer_id, stream_id, is_screensharing) = match (which, e) {
+            (
+                StreamEvent::Incoming,
+                Event::IncomingStream {
+                    peer_id,
+                    stream_id,
+                    is_self: false,
+                    is_screensharing,
+                    ..
+                },
+            )
+            | (
+                StreamEvent::Ended,
+                Event::StreamEnded {
+                    peer_id,
+                    stream_id,
+                    is_self: false,
+                    is_screensharing,
+                    ..
+                },
+            ) => (peer_id, stream_id, *is_screensharing),
+            _ => return None,
+        };
+        (*peer_id == p && *stream_id == s && screen.is_none_or(|x| x == is_screensharing))
+            .then_some(())
     })
     .await;
 }
@@ -140,9 +142,9 @@ async fn test_pattern_and_tone_flow_between_rust_peers_with_mute_and_stop() {
         .expect("B joined");
 
     // B announces A's stream under the id A uses (msid), then decodes it.
-    incoming_stream(
+    remote_stream(
         &mut b_rx,
-        "incomingStream from A",
+        StreamEvent::Incoming,
         &a_id,
         &stream,
         Some(false),
@@ -217,7 +219,7 @@ async fn test_pattern_and_tone_flow_between_rust_peers_with_mute_and_stop() {
         _ => None,
     })
     .await;
-    stream_ended(&mut b_rx, "streamEnded", &a_id, &stream, None).await;
+    remote_stream(&mut b_rx, StreamEvent::Ended, &a_id, &stream, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,19 +257,12 @@ async fn send_stream_and_share_screen_renegotiate() {
     )
     .await
     .expect("sendStream");
-    let (aid, s) = (a_id.clone(), stream.clone());
-    wait_for(
+    remote_stream(
         &mut b_rx,
-        "incomingStream after sendStream",
-        move |e| match e {
-            Event::IncomingStream {
-                peer_id,
-                stream_id,
-                is_screensharing: false,
-                ..
-            } if *peer_id == aid && *stream_id == s => Some(()),
-            _ => None,
-        },
+        StreamEvent::Incoming,
+        &a_id,
+        &stream,
+        Some(false),
     )
     .await;
     let r = until_video(&b_probes, &a_id, "camera frames", |r| {
@@ -281,26 +276,19 @@ async fn send_stream_and_share_screen_renegotiate() {
         .await
         .expect("shareScreen");
     assert_ne!(screen, stream);
-    incoming_stream(
-        &mut b_rx,
-        "incomingStream (screen)",
-        &a_id,
-        &screen,
-        Some(true),
-    )
-    .await;
+    remote_stream(&mut b_rx, StreamEvent::Incoming, &a_id, &screen, Some(true)).await;
 
     // stopScreen: streamEnded for the screen, the camera comes back.
     a.stop_screen().await.expect("stopScreen");
-    stream_ended(
+    remote_stream(&mut b_rx, StreamEvent::Ended, &a_id, &screen, Some(true)).await;
+    remote_stream(
         &mut b_rx,
-        "streamEnded (screen)",
+        StreamEvent::Incoming,
         &a_id,
-        &screen,
-        Some(true),
+        &stream,
+        Some(false),
     )
     .await;
-    incoming_stream(&mut b_rx, "camera again", &a_id, &stream, Some(false)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
