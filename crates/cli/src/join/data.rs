@@ -139,6 +139,22 @@ impl Tracker {
                 stream_info,
                 ..
             } => self.stream_state(stream_id, peer_id, state, stream_info),
+            // The data is here: the download is over whatever order the completion state
+            // arrives in (the bot's progress lines are rate-limited, the state list is not
+            // ordered against `incomingData`).
+            Event::IncomingData {
+                transfer_id,
+                peer_id,
+                transfer_info,
+                is_self: false,
+                ..
+            } => self.transfer_state(
+                transfer_id,
+                peer_id,
+                "downloadCompleted",
+                transfer_info,
+                false,
+            ),
             _ => {}
         }
     }
