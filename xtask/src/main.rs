@@ -77,6 +77,7 @@ fn ci(root: &Path) -> Result<()> {
             "warnings",
         ]),
     )?;
+    npm_ci(&root.join("interop"))?;
     step(
         "cargo test",
         cargo(&["test", "--workspace", "--all-targets", "--all-features"]),
@@ -89,6 +90,18 @@ fn ci(root: &Path) -> Result<()> {
     doc.env("RUSTDOCFLAGS", "-D warnings");
     step("cargo doc", doc)?;
     interop(root, &[])
+}
+
+/// Installs the browser harness (Playwright, skylinkjs 0.6.26) once. `ci` calls it before
+/// `cargo test` too: `skylink demo --browser`'s test serves the skylinkjs bundle from
+/// interop/node_modules, which a fresh clone does not have yet.
+fn npm_ci(dir: &Path) -> Result<()> {
+    if dir.join("node_modules/.package-lock.json").exists() {
+        return Ok(());
+    }
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(dir);
+    step("npm ci (interop)", npm)
 }
 
 fn interop(root: &Path, extra: &[String]) -> Result<()> {
@@ -106,13 +119,7 @@ fn interop(root: &Path, extra: &[String]) -> Result<()> {
         ]),
     )?;
     let dir = root.join("interop");
-    let lock_stamp = dir.join("node_modules/.package-lock.json");
-    if !lock_stamp.exists() {
-        let mut npm = Command::new("npm");
-        npm.args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir);
-        step("npm ci (interop)", npm)?;
-    }
+    npm_ci(&dir)?;
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() {
         bail!("{chromium} not found: install Debian's chromium (apt-get install -y chromium)");
