@@ -363,6 +363,55 @@ impl PeerDt {
         }
     }
 
+    /// The whole peer connection is gone (the peer left, or our signaling socket dropped and
+    /// every connection was closed): every channel counts as lost at `now`. Sessions that
+    /// negotiated the resume extension are suspended (see [`PeerDt::has_suspended`]); the
+    /// others fail with their reference events.
+    pub fn connection_lost(&mut self, now: Instant) {
+        // The messaging channel first: its loss is what fails (or suspends) the uploads that
+        // run on their own DATA channels.
+        let mut labels: Vec<String> = self.messaging.iter().cloned().collect();
+        labels.extend(self.bindings.keys().cloned());
+        for l in labels {
+            self.channel_closed(&l, now);
+        }
+        self.bindings.clear();
+    }
+
+    /// Whether any session waits to be resumed on a new connection.
+    pub fn has_suspended(&self) -> bool {
+        !self.suspended.is_empty()
+    }
+
+    /// Move this state to a new connection with the same remote instance under new peer ids
+    /// (after a signaling reconnect both sides may have new ids). The messaging channel is
+    /// forgotten (the new connection's first channel becomes it); suspended sessions keep
+    /// their transfer ids and are re-addressed. Then call [`PeerDt::resume_uploads`] once
+    /// the new messaging channel is open; downloads resume when the uploader's WRQ arrives.
+    ///
+    /// ```
+    /// use skylink_dt::peer::PeerDt;
+    /// use skylink_dt::version::{Dialect, PeerProfile};
+    /// let d = Dialect::for_peer(&PeerProfile::new(Some("0.1.3"), "chrome"));
+    /// let mut dt = PeerDt::new("a1", "b1", d);
+    /// dt.connection_lost(std::time::Instant::now());
+    /// assert!(!dt.has_suspended());
+    /// dt.rebind("a2", "b2");
+    /// ```
+    pub fn rebind(&mut self, local_id: &str, peer_id: &str) {
+        self.local_id = local_id.into();
+        self.peer_id = peer_id.into();
+        self.messaging = None;
+        self.bindings.clear();
+        for b in self.suspended.values_mut() {
+            match b {
+                Binding::Upload(u) => u.rebind(local_id, peer_id),
+                Binding::Download(d) => d.rebind(local_id, peer_id),
+                Binding::StreamTx(_) | Binding::StreamRx(_) => {}
+            }
+        }
+    }
+
     /// After a reconnect: resume every suspended upload (a DATA channel is requested again, or
     /// the WRQ is re-sent on a free messaging channel).
     pub fn resume_uploads(&mut self) -> Result<(), DtError> {

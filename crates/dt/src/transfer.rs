@@ -819,6 +819,17 @@ impl Upload {
         ])
     }
 
+    /// Re-address a session after its peer connection was replaced by one between new peer
+    /// ids (a signaling reconnect gives a peer a new id; see [`crate::peer::PeerDt::rebind`]).
+    /// A WRQ `target` that named the old peer id names the new one.
+    pub fn rebind(&mut self, local_id: &str, peer_id: &str) {
+        if self.cfg.target.as_ref() == Some(&Target::Peer(self.cfg.peer_id.clone())) {
+            self.cfg.target = Some(Target::Peer(peer_id.into()));
+        }
+        self.cfg.local_id = local_id.into();
+        self.cfg.peer_id = peer_id.into();
+    }
+
     /// Resume a suspended upload on a new channel (extension): re-send the WRQ with the same
     /// transfer id; the downloader answers `ACK n` and the transfer continues from chunk n.
     pub fn resume(&mut self) -> Result<Vec<Action>, DtError> {
@@ -1382,6 +1393,17 @@ impl Download {
     /// True while waiting (after channel loss) for the uploader to resume.
     pub fn is_suspended(&self) -> bool {
         matches!(self.state, DownState::Suspended(_))
+    }
+
+    /// Re-address a session after its peer connection was replaced by one between new peer
+    /// ids (see [`Upload::rebind`]). A sender named by the WRQ other than the peer itself (an
+    /// MCU relay) is kept.
+    pub fn rebind(&mut self, local_id: &str, peer_id: &str) {
+        if self.sender_id == self.cfg.peer_id {
+            self.sender_id = peer_id.into();
+        }
+        self.cfg.local_id = local_id.into();
+        self.cfg.peer_id = peer_id.into();
     }
 
     /// The channel was lost at `now`. With a negotiated resume the session keeps its complete

@@ -185,6 +185,58 @@ fn resumed_transfer_continues_from_the_last_complete_chunk() {
 }
 
 #[test]
+fn a_lost_connection_resumes_on_a_new_one_between_new_peer_ids() {
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    let payload = data(1 << 20);
+    a.send_payload("A_9", Payload::blob(payload.clone(), None), None, true)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, Some(12), now);
+    // The whole connection goes (both sides closed it after a signaling reconnect).
+    a.connection_lost(now);
+    b.connection_lost(now);
+    pump(&mut a, &mut b, &mut log, Some(0), now);
+    assert!(
+        a.has_suspended() && b.has_suspended(),
+        "both sides suspended"
+    );
+    // Both rejoined: new ids, new connection, new messaging channel.
+    a.rebind("A2", "B2");
+    b.rebind("B2", "A2");
+    a.set_messaging_label("A2_B2");
+    b.set_messaging_label("A2_B2");
+    a.resume_uploads().unwrap();
+    let mut log2 = Log::default();
+    pump(&mut a, &mut b, &mut log2, None, now);
+    let OutFrame::Text(wrq) = &log2.a_frames[0] else {
+        panic!()
+    };
+    assert!(
+        wrq.contains(r#""transferId":"A_9""#) && wrq.contains(r#""sender":"A2""#),
+        "same transfer, new sender id: {wrq}"
+    );
+    assert!(wrq.contains(r#""target":"B2""#), "{wrq}");
+    let OutFrame::Text(ack) = &log2.b_frames[0] else {
+        panic!()
+    };
+    let Message::Ack(ack) = Message::from_json(ack).unwrap() else {
+        panic!()
+    };
+    assert!(ack.ack_n.unwrap() > 0, "continues where it stopped");
+    assert!(received(&log2.b_events) == Some(payload), "payload intact");
+    let peer_of = |e: &Event| match e {
+        Event::DataTransferState { peer_id, .. } | Event::IncomingData { peer_id, .. } => {
+            Some(peer_id.clone())
+        }
+        _ => None,
+    };
+    assert!(log2.b_events.iter().filter_map(peer_of).all(|p| p == "A2"));
+    assert!(log2.a_events.iter().filter_map(peer_of).all(|p| p == "B2"));
+    assert!(!a.has_suspended() && !b.has_suspended());
+}
+
+#[test]
 fn suspended_sessions_expire() {
     let now = Instant::now();
     let (mut a, mut b) = ours();
