@@ -190,6 +190,8 @@ impl Client {
             video_muted: false,
             media_ended_tx,
             media_ended_rx,
+            instance: format!("{:032x}", rand::random::<u128>()),
+            orphans: Vec::new(),
         };
         tokio::spawn(engine.run());
         Client { cmd, events }
@@ -683,6 +685,11 @@ struct Engine {
     /// Feeds report a source that ended by itself here (with its stream id).
     media_ended_tx: mpsc::UnboundedSender<String>,
     media_ended_rx: mpsc::UnboundedReceiver<String>,
+    /// Our skylink-rs instance token (see [`LocalConfig::instance`]).
+    instance: String,
+    /// Transfers waiting for their peer connection to come back, between two sessions (a
+    /// dropped socket and the automatic rejoin).
+    orphans: Vec<crate::peers::Orphan>,
 }
 
 async fn recv_peer(peers: &mut Option<PeerSet>) -> Option<crate::peers::Tagged> {
@@ -844,6 +851,14 @@ impl Engine {
                 }
                 self.leave().await;
                 self.room = None;
+                // Transfers suspended for a reconnect end with the room session.
+                if !self.orphans.is_empty() {
+                    tracing::info!(
+                        peers = self.orphans.len(),
+                        "leaveRoom: dropping transfers that waited for a reconnect"
+                    );
+                    self.orphans.clear();
+                }
                 let _ = reply.send(());
             }
             Command::Send(msg, targets, reply) => {
@@ -1073,14 +1088,17 @@ impl Engine {
             enable_ice_restart: self.opts.enable_ice_restart,
             priority_weight_scheme: self.opts.priority_weight_scheme,
             user_data: self.user_data.clone(),
+            instance: self.opts.dt_extensions.then(|| self.instance.clone()),
         };
         let session = Session::new(cfg, &api);
-        self.peers = Some(PeerSet::new(PeerLayerConfig {
+        let mut peers = PeerSet::new(PeerLayerConfig {
             udp_addrs: self.opts.udp_addrs.clone(),
             sdp: self.opts.sdp_settings.clone(),
             dt_extensions: self.opts.dt_extensions,
             sink_factory: self.opts.media_sinks.clone(),
-        }));
+        });
+        peers.set_orphans(std::mem::take(&mut self.orphans));
+        self.peers = Some(peers);
         let _ = conn.tx.send(SocketOut::Send(session.join_room_json()));
         self.emit(Event::ChannelOpen {
             session: ss.clone(),
@@ -1423,6 +1441,7 @@ impl Engine {
         if let Some(mut p) = self.peers.take() {
             let mut out = Vec::new();
             p.close_all(&mut out).await;
+            self.orphans = p.take_orphans();
             for o in out {
                 if let Output::Emit(ev) = o {
                     self.emit(ev);

@@ -92,6 +92,21 @@ struct Slot {
     announced_stream: Option<String>,
     /// Sections of the remote offer being answered that were `recvonly` (see `recvonly.rs`).
     opened_recvonly: Vec<String>,
+    /// The peer's skylink-rs instance token (resumable transfers survive a reconnect).
+    instance: Option<String>,
+    /// `dt` was adopted from an [`Orphan`]: resume its uploads once messaging is open.
+    resume_pending: bool,
+}
+
+/// The DT state of a closed connection whose transfers wait, suspended, for the same remote
+/// skylink-rs instance to come back under a new peer id (after either side's signaling socket
+/// dropped and it rejoined). Adopted by the next connection with that instance; its sessions
+/// otherwise expire with their timeout.
+#[derive(Debug)]
+pub(crate) struct Orphan {
+    instance: String,
+    peer_id: String,
+    dt: PeerDt,
 }
 
 /// Settings of the peer layer, fixed per `init()`.
@@ -121,6 +136,8 @@ pub(crate) struct PeerSet {
     remote_tracks: Vec<Arc<std::sync::Mutex<crate::peer_media::RemoteTrackStats>>>,
     /// Every local UDP address is a loopback one: remote candidates elsewhere are dropped.
     loopback_only: bool,
+    /// Suspended transfers of closed connections (see [`Orphan`]).
+    orphans: Vec<Orphan>,
 }
 
 fn now_ms() -> u128 {
@@ -166,7 +183,18 @@ impl PeerSet {
                         .is_ok_and(|a| a.ip().is_loopback())
                 }),
             cfg,
+            orphans: Vec::new(),
         }
+    }
+
+    /// Hands over suspended transfers of a previous session (see [`Orphan`]).
+    pub(crate) fn set_orphans(&mut self, orphans: Vec<Orphan>) {
+        self.orphans = orphans;
+    }
+
+    /// Takes the suspended transfers (the session ends; the next one may adopt them).
+    pub(crate) fn take_orphans(&mut self) -> Vec<Orphan> {
+        std::mem::take(&mut self.orphans)
     }
 
     /// Sets the local stream that offers and answers from now on attach (§4.10).
@@ -268,6 +296,19 @@ impl PeerSet {
         };
         if let Err(e) = slot.pc.close().await {
             tracing::debug!(peer = peer_id, error = %e, "closing peer connection");
+        }
+        slot.dt.connection_lost(std::time::Instant::now());
+        emit_dt_events(&mut slot.dt, out);
+        if slot.dt.has_suspended()
+            && let Some(instance) = slot.instance.take()
+        {
+            tracing::info!(peer = peer_id, %instance, "transfers suspended until the peer reconnects");
+            self.orphans.retain(|o| o.instance != instance);
+            self.orphans.push(Orphan {
+                instance,
+                peer_id: peer_id.to_owned(),
+                dt: slot.dt,
+            });
         }
         if !slot.closed_emitted {
             slot.closed_emitted = true;
@@ -403,7 +444,23 @@ impl PeerSet {
         profile.mcu_in_room = s.has_mcu() || peer_id == "MCU";
         let mut dialect = Dialect::for_peer(&profile);
         dialect.extensions &= self.cfg.dt_extensions;
-        let dt = PeerDt::new(own, peer_id, dialect);
+        let instance = s
+            .peer_instance(peer_id)
+            .filter(|_| dialect.extensions)
+            .map(str::to_owned);
+        let adopted = instance.as_deref().and_then(|i| {
+            let at = self.orphans.iter().position(|o| o.instance == i)?;
+            Some(self.orphans.swap_remove(at))
+        });
+        let resume_pending = adopted.is_some();
+        let dt = match adopted {
+            Some(mut o) => {
+                tracing::info!(peer = peer_id, was = %o.peer_id, "same skylink-rs instance: its suspended transfers move to the new connection");
+                o.dt.rebind(own, peer_id);
+                o.dt
+            }
+            None => PeerDt::new(own, peer_id, dialect),
+        };
         let mut ctx = PeerContext::new(
             peer_id,
             info.map_or("other".to_owned(), |i| i.agent.name.clone()),
@@ -437,6 +494,8 @@ impl PeerSet {
                 gathering_state: "new".into(),
                 announced_stream: None,
                 opened_recvonly: Vec::new(),
+                instance,
+                resume_pending,
             },
         );
     }
@@ -880,6 +939,11 @@ impl PeerSet {
                 if slot.channel.as_deref() == Some(label.as_str()) {
                     slot.channel_open = true;
                     emit(out, channel_state("open", peer_id, &label, "messaging"));
+                    if std::mem::take(&mut slot.resume_pending)
+                        && let Err(e) = slot.dt.resume_uploads()
+                    {
+                        tracing::warn!(peer = peer_id, error = %e, "resuming transfers failed");
+                    }
                 } else {
                     emit(out, channel_state("open", peer_id, &label, "data"));
                     if let Err(e) = slot.dt.channel_open(&label) {
@@ -1139,7 +1203,9 @@ impl PeerSet {
     pub(crate) fn poll_timeout(&self) -> Option<std::time::Instant> {
         self.slots
             .values()
-            .filter_map(|s| s.dt.poll_timeout())
+            .map(|s| &s.dt)
+            .chain(self.orphans.iter().map(|o| &o.dt))
+            .filter_map(PeerDt::poll_timeout)
             .min()
     }
 
@@ -1152,6 +1218,13 @@ impl PeerSet {
                 drain(s, id, slot, out).await;
             }
         }
+        for o in &mut self.orphans {
+            if o.dt.poll_timeout().is_some_and(|t| t <= now) {
+                o.dt.handle_timeout(now);
+                emit_dt_events(&mut o.dt, out);
+            }
+        }
+        self.orphans.retain(|o| o.dt.has_suspended());
     }
 }
 
@@ -1322,6 +1395,16 @@ async fn apply_local(
         .await
         .map_err(|e| e.to_string())?;
     Ok(munged)
+}
+
+/// Raises the transfer events a DT state without a connection queued (the frames and channel
+/// requests have nowhere to go).
+fn emit_dt_events(dt: &mut PeerDt, out: &mut Vec<Output>) {
+    while let Some(o) = dt.poll_output() {
+        if let DtOut::Transfer(e) = o {
+            emit(out, crate::transfer::transfer_event(e));
+        }
+    }
 }
 
 /// Carries out everything the peer's DT state queued: frames, channels, events.

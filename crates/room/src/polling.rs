@@ -593,6 +593,7 @@ mod tests {
                 enable_ice_restart: true,
                 priority_weight_scheme: PriorityWeightScheme::Auto,
                 user_data: serde_json::json!(TEXT),
+                instance: None,
             },
             &api,
         );

@@ -108,7 +108,14 @@ pub struct LocalConfig {
     pub priority_weight_scheme: PriorityWeightScheme,
     /// Initial user data.
     pub user_data: Value,
+    /// This client's skylink-rs instance token, announced as [`INSTANCE_KEY`] in `enter`,
+    /// `welcome` and `restart` (0.6.26 ignores unknown fields). It outlives a reconnect that
+    /// gives us a new peer id, so another skylink-rs peer can resume our transfers.
+    pub instance: Option<String>,
 }
+
+/// Extension field of `enter`/`welcome`/`restart` carrying [`LocalConfig::instance`].
+pub const INSTANCE_KEY: &str = "rsInstance";
 
 /// What the engine must do.
 // Outputs live for one engine step; boxing every event would only add allocations.
@@ -204,6 +211,8 @@ struct Peer {
     last_user_stamp: Option<f64>,
     /// Last applied `stamp` of `muteAudioEvent` / `muteVideoEvent`.
     mute_stamps: (Option<f64>, Option<f64>),
+    /// The peer's skylink-rs instance token, if it announced one.
+    instance: Option<String>,
 }
 
 /// The room session state machine. One per socket/join.
@@ -347,6 +356,19 @@ impl Session {
         serde_json::from_value(v).unwrap_or_default()
     }
 
+    fn instance_extra(&self) -> skylink_sm::message::Extra {
+        self.cfg
+            .instance
+            .iter()
+            .map(|i| (INSTANCE_KEY.to_owned(), Value::String(i.clone())))
+            .collect()
+    }
+
+    /// The skylink-rs instance token `peer_id` announced (see [`LocalConfig::instance`]).
+    pub fn peer_instance(&self, peer_id: &str) -> Option<&str> {
+        self.peers.get(peer_id).and_then(|p| p.instance.as_deref())
+    }
+
     fn enter_message(&self) -> Message {
         Message::Enter(Enter {
             mid: self.self_id.clone(),
@@ -364,6 +386,7 @@ impl Session {
             enable_ice_restart: Some(self.cfg.enable_ice_restart),
             sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
             dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            extra: self.instance_extra(),
             ..Default::default()
         })
     }
@@ -385,6 +408,7 @@ impl Session {
             temasys_plugin_version: Some(None),
             sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
             dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            extra: self.instance_extra(),
             ..Default::default()
         })
     }
@@ -740,6 +764,7 @@ impl Session {
 
     fn meet(&mut self, mid: &str, ann: Announce, stage: HandshakeProgress, out: &mut Vec<Output>) {
         if !self.peers.contains_key(mid) {
+            let instance = ann.instance.clone();
             let info = ann.into_peer_info(&self.cfg.room);
             self.peers.insert(
                 mid.to_owned(),
@@ -748,6 +773,7 @@ impl Session {
                     role: None,
                     last_user_stamp: None,
                     mute_stamps: (None, None),
+                    instance,
                 },
             );
             out.push(Output::Peer(PeerCommand::Create {
@@ -877,6 +903,7 @@ impl Session {
             temasys_plugin_version: Some(None),
             sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
             dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            extra: self.instance_extra(),
             ..Default::default()
         })
     }
@@ -1196,6 +1223,7 @@ struct Announce {
     dt: Option<String>,
     publish_only: bool,
     parent_id: Option<String>,
+    instance: Option<String>,
 }
 
 /// `enter`, `welcome` and `restart` carry the same announcement fields under the same names.
@@ -1216,6 +1244,12 @@ macro_rules! announce_from {
             dt: $m.dt_protocol_version.clone(),
             publish_only: $m.publish_only.is_some(),
             parent_id: $m.parent_id.clone(),
+            instance: $m
+                .extra
+                .get(INSTANCE_KEY)
+                .and_then(Value::as_str)
+                .filter(|i| !i.is_empty() && i.len() <= 64)
+                .map(str::to_owned),
         }
     };
 }
@@ -1292,6 +1326,7 @@ mod tests {
                 enable_ice_restart: true,
                 priority_weight_scheme: scheme,
                 user_data: json!("me"),
+                instance: None,
             },
             &api(),
         )

@@ -39,6 +39,7 @@ impl RawPeer {
                 enable_ice_restart: true,
                 priority_weight_scheme: PriorityWeightScheme::Auto,
                 user_data: json!(""),
+                instance: None,
             },
             &api,
         );

@@ -259,3 +259,109 @@ async fn transfer_survives_an_ice_restart_mid_way() {
     assert!(got[..] == data[..], "bytes differ after the restart");
     state(&mut a_rx, &id, "uploadCompleted").await;
 }
+
+/// A transfer between two skylink-rs peers survives one side's signaling socket dropping:
+/// the server says `bye`, both close the connection, the dropped side rejoins under a new peer
+/// id, and the transfer continues on the new connection (matched by the instance token) from
+/// the chunks already received.
+async fn resume_after_a_dropped_socket(room: &str, cut_uploader: bool) {
+    use common::Proxy;
+    let addr = start_server(None).await;
+    let proxy = Proxy::start(addr).await;
+    let behind_proxy = || {
+        let mut o = options(addr, "app");
+        o.socket_server = Some(skylink_room::SocketServer::Custom {
+            url: "127.0.0.1".into(),
+            ports: vec![proxy.addr.port()],
+            protocol: Some("http:".into()),
+        });
+        o
+    };
+    let (a_opts, b_opts) = if cut_uploader {
+        (behind_proxy(), options(addr, "app"))
+    } else {
+        (options(addr, "app"), behind_proxy())
+    };
+    let (a, mut a_rx) = client(a_opts);
+    let (b, mut b_rx) = client(b_opts);
+    let a_id = bounded("A joins", a.join_room(Some(room), JoinOptions::default()))
+        .await
+        .expect("A");
+    let b_id = bounded("B joins", b.join_room(Some(room), JoinOptions::default()))
+        .await
+        .expect("B");
+    let open = |peer: String| {
+        move |e: &Event| match e {
+            Event::DataChannelState {
+                state,
+                peer_id,
+                channel_type,
+                ..
+            } if state == "open" && *peer_id == peer && channel_type == "messaging" => Some(()),
+            _ => None,
+        }
+    };
+    wait_for(&mut a_rx, "A: messaging open", open(b_id.clone())).await;
+    wait_for(&mut b_rx, "B: messaging open", open(a_id.clone())).await;
+
+    let data = pattern(48 << 20);
+    let (id, _) = a
+        .send_blob_data(
+            data.clone(),
+            Some(vec![b_id.clone()]),
+            TransferOptions::default(),
+        )
+        .await
+        .expect("send");
+    let (rid, _) = request(&mut b_rx).await;
+    assert_eq!(rid, id, "DATA-channel transfers share their id");
+    b.accept_data_transfer(&a_id, &rid, true)
+        .await
+        .expect("accept");
+    state(&mut b_rx, &rid, "downloading").await;
+    proxy.cut_all();
+
+    // The side that kept its socket sees the other leave; the transfer does not fail.
+    let (stayed_rx, gone) = if cut_uploader {
+        (&mut b_rx, a_id.clone())
+    } else {
+        (&mut a_rx, b_id.clone())
+    };
+    let tid = id.clone();
+    wait_for(stayed_rx, "peerLeft of the cut side", move |e| match e {
+        Event::PeerLeft { peer_id, .. } if *peer_id == gone => Some(()),
+        Event::DataTransferState {
+            state, transfer_id, ..
+        } if *transfer_id == tid && (state == "error" || state == "cancel") => {
+            panic!("the transfer failed instead of waiting: {state}")
+        }
+        _ => None,
+    })
+    .await;
+    let got = wait_for(&mut b_rx, "incomingData after the rejoin", |e| match e {
+        Event::IncomingData {
+            data: TransferData::Bytes(d),
+            is_self: false,
+            ..
+        } => Some(d.clone()),
+        Event::DataTransferState { state, .. } if state == "error" || state == "cancel" => {
+            panic!("download failed: {state}")
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(got.len(), data.len());
+    assert!(got[..] == data[..], "bytes differ after the reconnect");
+    let info = state(&mut a_rx, &id, "uploadCompleted").await;
+    assert_eq!(info["percentage"], 100.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_resumes_after_the_uploaders_socket_drops() {
+    resume_after_a_dropped_socket("xfer-cut-up", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_resumes_after_the_downloaders_socket_drops() {
+    resume_after_a_dropped_socket("xfer-cut-down", false).await;
+}
