@@ -124,7 +124,16 @@ fn interop(root: &Path, extra: &[String]) -> Result<()> {
     if !Path::new(&chromium).exists() {
         bail!("{chromium} not found: install Debian's chromium (apt-get install -y chromium)");
     }
-    let bin = root.join("target/debug/skylink");
+    // The bot the suite drives: `SKYLINK_BIN` wins, else the build above (honouring
+    // CARGO_TARGET_DIR like cargo does).
+    let bin = match std::env::var_os("SKYLINK_BIN") {
+        Some(b) => PathBuf::from(b),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map(|t| if t.is_absolute() { t } else { root.join(t) })
+            .unwrap_or_else(|| root.join("target"))
+            .join("debug/skylink"),
+    };
     let mut node = Command::new("node");
     node.arg("--test")
         .arg("--test-concurrency=1")
