@@ -6,22 +6,27 @@ mod common;
 use std::time::Instant;
 
 use common::{bounded, client, options, start_server, wait_for};
-use skylink_room::{Client, Event, JoinOptions, TransferData, TransferOptions};
+use skylink_room::{Client, Event, InitOptions, JoinOptions, TransferData, TransferOptions};
 use tokio::sync::broadcast;
 
-async fn pair(
-    room: &str,
-) -> (
+type Pair = (
     Client,
     broadcast::Receiver<Event>,
     String,
     Client,
     broadcast::Receiver<Event>,
     String,
-) {
+);
+
+async fn pair(room: &str) -> Pair {
     let addr = start_server(None).await;
-    let (a, mut a_rx) = client(options(addr, "app"));
-    let (b, mut b_rx) = client(options(addr, "app"));
+    pair_with(room, options(addr, "app"), options(addr, "app")).await
+}
+
+/// A and B join `room` and wait for their messaging channel.
+async fn pair_with(room: &str, a_opts: InitOptions, b_opts: InitOptions) -> Pair {
+    let (a, mut a_rx) = client(a_opts);
+    let (b, mut b_rx) = client(b_opts);
     let a_id = bounded("A joins", a.join_room(Some(room), JoinOptions::default()))
         .await
         .expect("A");
@@ -73,6 +78,33 @@ async fn state(rx: &mut broadcast::Receiver<Event>, id: &str, want: &str) -> ser
         _ => None,
     })
     .await
+}
+
+/// A sends `n` pattern bytes to B, B accepts; returns (transfer id, data) once B downloads.
+async fn mid_transfer(
+    a: &Client,
+    a_id: &str,
+    b: &Client,
+    b_rx: &mut broadcast::Receiver<Event>,
+    b_id: &str,
+    n: usize,
+) -> (String, Vec<u8>) {
+    let data = pattern(n);
+    let (id, _) = a
+        .send_blob_data(
+            data.clone(),
+            Some(vec![b_id.to_owned()]),
+            TransferOptions::default(),
+        )
+        .await
+        .expect("send");
+    let (rid, _) = request(b_rx).await;
+    assert_eq!(rid, id, "DATA-channel transfers share their id");
+    b.accept_data_transfer(a_id, &rid, true)
+        .await
+        .expect("accept");
+    state(b_rx, &rid, "downloading").await;
+    (id, data)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,20 +244,7 @@ async fn data_stream_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_survives_an_ice_restart_mid_way() {
     let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair("xfer-restart").await;
-    let data = pattern(24 << 20);
-    let (id, _) = a
-        .send_blob_data(
-            data.clone(),
-            Some(vec![b_id.clone()]),
-            TransferOptions::default(),
-        )
-        .await
-        .expect("send");
-    let (rid, _) = request(&mut b_rx).await;
-    b.accept_data_transfer(&a_id, &rid, true)
-        .await
-        .expect("accept");
-    state(&mut b_rx, &rid, "downloading").await;
+    let (id, data) = mid_transfer(&a, &a_id, &b, &mut b_rx, &b_id, 24 << 20).await;
     // Mid-way: renegotiate with new ICE credentials (the answerer asks; the offerer re-offers).
     let r = b
         .refresh_connection(Some(vec![a_id.clone()]), true)
@@ -282,43 +301,8 @@ async fn resume_after_a_dropped_socket(room: &str, cut_uploader: bool) {
     } else {
         (options(addr, "app"), behind_proxy())
     };
-    let (a, mut a_rx) = client(a_opts);
-    let (b, mut b_rx) = client(b_opts);
-    let a_id = bounded("A joins", a.join_room(Some(room), JoinOptions::default()))
-        .await
-        .expect("A");
-    let b_id = bounded("B joins", b.join_room(Some(room), JoinOptions::default()))
-        .await
-        .expect("B");
-    let open = |peer: String| {
-        move |e: &Event| match e {
-            Event::DataChannelState {
-                state,
-                peer_id,
-                channel_type,
-                ..
-            } if state == "open" && *peer_id == peer && channel_type == "messaging" => Some(()),
-            _ => None,
-        }
-    };
-    wait_for(&mut a_rx, "A: messaging open", open(b_id.clone())).await;
-    wait_for(&mut b_rx, "B: messaging open", open(a_id.clone())).await;
-
-    let data = pattern(48 << 20);
-    let (id, _) = a
-        .send_blob_data(
-            data.clone(),
-            Some(vec![b_id.clone()]),
-            TransferOptions::default(),
-        )
-        .await
-        .expect("send");
-    let (rid, _) = request(&mut b_rx).await;
-    assert_eq!(rid, id, "DATA-channel transfers share their id");
-    b.accept_data_transfer(&a_id, &rid, true)
-        .await
-        .expect("accept");
-    state(&mut b_rx, &rid, "downloading").await;
+    let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair_with(room, a_opts, b_opts).await;
+    let (id, data) = mid_transfer(&a, &a_id, &b, &mut b_rx, &b_id, 48 << 20).await;
     proxy.cut_all();
 
     // The side that kept its socket sees the other leave; the transfer does not fail.
