@@ -98,6 +98,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Some(room),
             JoinOptions {
                 user_data: Some(json!({"name": "alice"})),
+                ..Default::default()
             },
         )
         .await?;
@@ -106,6 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Some(room),
             JoinOptions {
                 user_data: Some(json!({"name": "bob"})),
+                ..Default::default()
             },
         )
         .await?;

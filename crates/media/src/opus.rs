@@ -155,6 +155,10 @@ pub struct OpusSource<A: AudioSource> {
     buffered_at: Option<Instant>,
     index: u64,
     muted: bool,
+    /// The bitrate given to [`OpusSource::new`] (bits per second).
+    default_bps: i32,
+    /// The bitrate in use.
+    bitrate_bps: i32,
 }
 
 impl<A: AudioSource> OpusSource<A> {
@@ -188,7 +192,14 @@ impl<A: AudioSource> OpusSource<A> {
             buffered_at: None,
             index: 0,
             muted: false,
+            default_bps: bitrate_bps,
+            bitrate_bps,
         })
+    }
+
+    /// The target bitrate in use (bits per second).
+    pub fn bitrate_bps(&self) -> i32 {
+        self.bitrate_bps
     }
 
     /// The raw source.
@@ -244,6 +255,24 @@ impl<A: AudioSource> EncodedSource for OpusSource<A> {
     fn set_muted(&mut self, muted: bool) {
         self.muted = muted;
     }
+
+    fn set_max_bitrate_kbps(&mut self, kbps: Option<u32>) {
+        // Opus accepts 6–510 kbit/s; a cap below 6 kbit/s gives 6.
+        let target = kbps.map_or(self.default_bps, |cap| {
+            let cap = i32::try_from(cap.saturating_mul(1000)).unwrap_or(i32::MAX);
+            cap.clamp(6_000, self.default_bps.max(6_000))
+        });
+        if target == self.bitrate_bps {
+            return;
+        }
+        match self.encoder.set_bitrate(opus::Bitrate::Bits(target)) {
+            Ok(()) => {
+                tracing::debug!(bps = target, "Opus target bitrate changed");
+                self.bitrate_bps = target;
+            }
+            Err(e) => tracing::warn!(error = %opus_error(e), "changing the Opus bitrate failed"),
+        }
+    }
 }
 
 /// An Opus decoder to 48 kHz interleaved PCM, for checks and probes.
@@ -289,6 +318,21 @@ pub fn packet_samples(packet: &[u8]) -> Result<usize, MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_bitrate_caps_under_the_default() {
+        let mut s = OpusSource::new(Tone::unpaced(440.0).unwrap(), 32_000).unwrap();
+        s.next_frame().unwrap();
+        s.set_max_bitrate_kbps(Some(16));
+        assert_eq!(s.bitrate_bps(), 16_000);
+        s.set_max_bitrate_kbps(Some(2));
+        assert_eq!(s.bitrate_bps(), 6_000, "opus floor");
+        s.set_max_bitrate_kbps(Some(500));
+        assert_eq!(s.bitrate_bps(), 32_000, "a cap never raises the default");
+        s.set_max_bitrate_kbps(None);
+        assert_eq!(s.bitrate_bps(), 32_000);
+        assert!(s.next_frame().unwrap().is_some());
+    }
 
     #[test]
     fn bad_settings_are_rejected() {

@@ -43,4 +43,10 @@ pub trait EncodedSource: Send {
     /// While muted a video source sends black frames and an audio source silence, as a
     /// browser does for a disabled track.
     fn set_muted(&mut self, _muted: bool) {}
+    /// Caps the encoder's target bitrate at `kbps` from the next frame on (`None` = back to
+    /// the source's own default). The engine calls it with the lowest `b=AS` of the matching
+    /// kind over the remote descriptions it applied (sdp-and-peers.md §1.10: webrtc-rs does
+    /// not encode, so the encoder must honour the limit). Sources that do not encode (files,
+    /// pre-encoded assets) ignore it.
+    fn set_max_bitrate_kbps(&mut self, _kbps: Option<u32>) {}
 }

@@ -26,6 +26,8 @@ pub struct Vp8Source<S: VideoSource> {
     source: S,
     encoder: Vp8Encoder,
     bitrate_kbps: u32,
+    /// The bitrate given to [`Vp8Source::new`] / [`Vp8Source::set_bitrate_kbps`].
+    default_kbps: u32,
     muted: bool,
     keyframe_requested: bool,
     pending: VecDeque<EncodedFrame>,
@@ -40,6 +42,7 @@ impl<S: VideoSource> Vp8Source<S> {
             source,
             encoder,
             bitrate_kbps,
+            default_kbps: bitrate_kbps,
             muted: false,
             keyframe_requested: false,
             pending: VecDeque::new(),
@@ -51,11 +54,18 @@ impl<S: VideoSource> Vp8Source<S> {
         &self.source
     }
 
-    /// Changes the target bitrate from the next frame on.
+    /// Changes the target bitrate from the next frame on (it also becomes the default that
+    /// [`EncodedSource::set_max_bitrate_kbps`] caps).
     pub fn set_bitrate_kbps(&mut self, bitrate_kbps: u32) -> Result<(), MediaError> {
         self.encoder.set_bitrate_kbps(bitrate_kbps)?;
         self.bitrate_kbps = bitrate_kbps;
+        self.default_kbps = bitrate_kbps;
         Ok(())
+    }
+
+    /// The target bitrate in use (kbit/s).
+    pub fn bitrate_kbps(&self) -> u32 {
+        self.bitrate_kbps
     }
 
     /// Whether black frames are being sent instead of the source's content.
@@ -115,5 +125,39 @@ impl<S: VideoSource> EncodedSource for Vp8Source<S> {
 
     fn set_muted(&mut self, muted: bool) {
         self.muted = muted;
+    }
+
+    fn set_max_bitrate_kbps(&mut self, kbps: Option<u32>) {
+        let target = kbps.map_or(self.default_kbps, |cap| cap.clamp(1, self.default_kbps));
+        if target == self.bitrate_kbps {
+            return;
+        }
+        match self.encoder.set_bitrate_kbps(target) {
+            Ok(()) => {
+                tracing::debug!(kbps = target, "VP8 target bitrate changed");
+                self.bitrate_kbps = target;
+            }
+            Err(e) => tracing::warn!(error = %e, "changing the VP8 bitrate failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testpattern::TestPattern;
+
+    #[test]
+    fn max_bitrate_caps_under_the_default() {
+        let mut s = Vp8Source::new(TestPattern::unpaced(160, 120, 30.0).unwrap(), 300).unwrap();
+        s.next_frame().unwrap();
+        s.set_max_bitrate_kbps(Some(100));
+        assert_eq!(s.bitrate_kbps(), 100);
+        s.next_frame().unwrap();
+        s.set_max_bitrate_kbps(Some(1000));
+        assert_eq!(s.bitrate_kbps(), 300, "a cap never raises the default");
+        s.set_max_bitrate_kbps(Some(50));
+        s.set_max_bitrate_kbps(None);
+        assert_eq!(s.bitrate_kbps(), 300);
     }
 }

@@ -30,6 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(&room),
             JoinOptions {
                 user_data: Some(json!({"name": "echo"})),
+                ..Default::default()
             },
         )
         .await?;

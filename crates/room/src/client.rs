@@ -24,11 +24,31 @@ use crate::socket::{self, Connection, SocketIn, SocketOut};
 /// Capacity of the event broadcast channel (a receiver lagging further loses events).
 pub const EVENT_CAPACITY: usize = 4096;
 
-/// `joinRoom()` options (the media-free subset for now).
+/// `joinRoom()` options (sdp-and-peers.md §2.1). Media is opened separately
+/// ([`Client::get_user_media`], [`Client::share_screen`]); the SDP munging options that
+/// 0.6.26 takes here are `init()` options of this engine
+/// ([`InitOptions::sdp_settings`]), except those below.
 #[derive(Debug, Clone, Default)]
 pub struct JoinOptions {
     /// `userData`: custom data announced to peers (`""` when `None`).
     pub user_data: Option<Value>,
+    /// `publishOnly` (§4.12): we only send. Audio and video become send-only (our
+    /// transceivers and the SDP we send say `sendonly`/`inactive`), remote streams are
+    /// ignored (no `incomingStream`), `enter`/`welcome`/`restart` carry
+    /// `publishOnly: {type: "screenshare" | "video"}` and our peer info says
+    /// `config.publishOnly = true` while we hold a stream. With an MCU in the room every
+    /// peer but the MCU is ignored.
+    pub publish_only: bool,
+    /// `parentId` (or `publishOnly.parentId`): the peer this client is a child of. Parent
+    /// and child ignore each other's `enter`/`welcome`/`restart` (no presence, no
+    /// connection). As in 0.6.26 it **persists across `join_room` calls**: `None` keeps the
+    /// previous value, `Some("")` clears it.
+    pub parent_id: Option<String>,
+    /// `bandwidth.{audio, video, data}` in kbps (`streamsBandwidthSettings.bAS`): written as
+    /// `b=AS` into the remote descriptions we apply, so it caps what **we send** (our VP8 /
+    /// Opus encoders follow the lowest limit over the connected peers). A value given here
+    /// overrides the same field of [`InitOptions::sdp_settings`]`.bandwidth`.
+    pub bandwidth: crate::Bandwidth,
 }
 
 /// One entry of [`Client::get_peers_in_room`].
@@ -174,6 +194,7 @@ impl Client {
             cmd_rx,
             room: None,
             join_opts: JoinOptions::default(),
+            parent_id: None,
             user_data: Value::String(String::new()),
             conn: None,
             session: None,
@@ -662,6 +683,8 @@ struct Engine {
     /// Options of the last `join_room` (media options will live here).
     join_opts: JoinOptions,
     user_data: Value,
+    /// `parentId`: survives `join_room` calls (§2.1).
+    parent_id: Option<String>,
     conn: Option<Connection>,
     session: Option<Session>,
     socket_session: Option<SocketSession>,
@@ -690,6 +713,29 @@ struct Engine {
     /// Transfers waiting for their peer connection to come back, between two sessions (a
     /// dropped socket and the automatic rejoin).
     orphans: Vec<crate::peers::Orphan>,
+}
+
+/// The SDP settings of one join: `init()`'s, with the join's `bandwidth` values and
+/// `publishOnly` directions (audio and video `send = true`, `receive = false`, §2.1).
+fn join_sdp_settings(
+    init: &skylink_sdp::SdpSettings,
+    join: &JoinOptions,
+) -> skylink_sdp::SdpSettings {
+    let mut st = init.clone();
+    let b = &join.bandwidth;
+    st.bandwidth.audio = b.audio.or(st.bandwidth.audio);
+    st.bandwidth.video = b.video.or(st.bandwidth.video);
+    st.bandwidth.data = b.data.or(st.bandwidth.data);
+    if join.publish_only {
+        for d in [
+            &mut st.sdp_settings.direction.audio,
+            &mut st.sdp_settings.direction.video,
+        ] {
+            d.send = true;
+            d.receive = false;
+        }
+    }
+    st
 }
 
 async fn recv_peer(peers: &mut Option<PeerSet>) -> Option<crate::peers::Tagged> {
@@ -795,6 +841,10 @@ impl Engine {
                 };
                 if let Some(d) = &options.user_data {
                     self.user_data = d.clone();
+                }
+                if let Some(p) = &options.parent_id {
+                    // Persists across joins (§2.1); an empty id clears it.
+                    self.parent_id = Some(p.clone()).filter(|p| !p.is_empty());
                 }
                 self.join_opts = options;
                 match self.start_join(&room).await {
@@ -1089,11 +1139,13 @@ impl Engine {
             priority_weight_scheme: self.opts.priority_weight_scheme,
             user_data: self.user_data.clone(),
             instance: self.opts.dt_extensions.then(|| self.instance.clone()),
+            publish_only: self.join_opts.publish_only,
+            parent_id: self.parent_id.clone(),
         };
         let session = Session::new(cfg, &api);
         let mut peers = PeerSet::new(PeerLayerConfig {
             udp_addrs: self.opts.udp_addrs.clone(),
-            sdp: self.opts.sdp_settings.clone(),
+            sdp: join_sdp_settings(&self.opts.sdp_settings, &self.join_opts),
             dt_extensions: self.opts.dt_extensions,
             sink_factory: self.opts.media_sinks.clone(),
         });

@@ -72,4 +72,6 @@ pub use error::RoomError;
 pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession, TransferData};
 pub use fallback::{SocketErrorCode, SocketFallback, SocketServer};
 pub use session::{PriorityWeightScheme, Role};
+/// `joinRoom({bandwidth})` ([`JoinOptions::bandwidth`]).
+pub use skylink_sdp::settings::Bandwidth;
 pub use skylink_sm::room_api::ReadyState;

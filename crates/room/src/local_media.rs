@@ -4,7 +4,7 @@
 //! connection that sends them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
 use serde_json::Value;
@@ -96,7 +96,13 @@ pub(crate) struct FeedHandle {
     pub(crate) codec: Codec,
     pub(crate) tx: broadcast::Sender<Arc<EncodedFrame>>,
     keyframe: Arc<AtomicBool>,
+    /// Bitrate cap in kbit/s asked of the source (`NO_CAP` = none); the feed thread applies
+    /// a change before its next frame.
+    max_kbps: Arc<AtomicU32>,
 }
+
+/// [`FeedHandle::set_max_bitrate_kbps`] without a cap.
+const NO_CAP: u32 = 0;
 
 impl std::fmt::Debug for FeedHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,6 +121,12 @@ impl FeedHandle {
     /// Asks the source for a key frame (a new receiver needs one to start decoding).
     pub(crate) fn request_keyframe(&self) {
         self.keyframe.store(true, Ordering::Release);
+    }
+
+    /// Caps the source's bitrate (`None` = its default), from the next frame on.
+    pub(crate) fn set_max_bitrate_kbps(&self, kbps: Option<u32>) {
+        self.max_kbps
+            .store(kbps.map_or(NO_CAP, |k| k.max(1)), Ordering::Release);
     }
 }
 
@@ -139,17 +151,25 @@ impl Feed {
         let keyframe = Arc::new(AtomicBool::new(false));
         let muted = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
+        let max_kbps = Arc::new(AtomicU32::new(NO_CAP));
         let handle = FeedHandle {
             codec,
             tx: tx.clone(),
             keyframe: keyframe.clone(),
+            max_kbps: max_kbps.clone(),
         };
         let (m, s) = (muted.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name(format!("feed-{}", codec.mime_type()))
             .spawn(move || {
                 let mut was_muted = false;
+                let mut cap = NO_CAP;
                 while !s.load(Ordering::Acquire) {
+                    let now_cap = max_kbps.load(Ordering::Acquire);
+                    if now_cap != cap {
+                        source.set_max_bitrate_kbps((now_cap != NO_CAP).then_some(now_cap));
+                        cap = now_cap;
+                    }
                     let now_muted = m.load(Ordering::Acquire);
                     if now_muted != was_muted {
                         source.set_muted(now_muted);

@@ -96,6 +96,9 @@ struct Slot {
     instance: Option<String>,
     /// `dt` was adopted from an [`Orphan`]: resume its uploads once messaging is open.
     resume_pending: bool,
+    /// `b=AS` (kbps) of the audio and video sections of the remote description last
+    /// applied (§1.10: what we may send to this peer).
+    send_limits: (Option<u32>, Option<u32>),
 }
 
 /// The DT state of a closed connection whose transfers wait, suspended, for the same remote
@@ -200,6 +203,23 @@ impl PeerSet {
     /// Sets the local stream that offers and answers from now on attach (§4.10).
     pub(crate) fn set_chosen(&mut self, chosen: crate::local_media::Chosen) {
         self.chosen = chosen;
+        self.apply_send_limits();
+    }
+
+    /// Caps the encoders of the sent stream at the lowest `b=AS` per kind over the applied
+    /// remote descriptions (§1.10 note on webrtc-rs: the limit steers what *we* send, and
+    /// nothing but our encoder can enforce it). One stream feeds every connection, so the
+    /// most constrained peer sets the rate for all; without any limit the sources run at
+    /// their defaults.
+    fn apply_send_limits(&self) {
+        let audio = self.slots.values().filter_map(|s| s.send_limits.0).min();
+        let video = self.slots.values().filter_map(|s| s.send_limits.1).min();
+        for feed in &self.chosen.feeds {
+            feed.set_max_bitrate_kbps(match feed.codec {
+                skylink_media::Codec::Opus => audio,
+                skylink_media::Codec::Vp8 => video,
+            });
+        }
     }
 
     /// Counters of the tracks received so far.
@@ -294,6 +314,9 @@ impl PeerSet {
         let Some(mut slot) = self.slots.remove(peer_id) else {
             return;
         };
+        if slot.send_limits != (None, None) {
+            self.apply_send_limits();
+        }
         if let Err(e) = slot.pc.close().await {
             tracing::debug!(peer = peer_id, error = %e, "closing peer connection");
         }
@@ -496,6 +519,7 @@ impl PeerSet {
                 opened_recvonly: Vec::new(),
                 instance,
                 resume_pending,
+                send_limits: (None, None),
             },
         );
     }
@@ -643,10 +667,18 @@ impl PeerSet {
         } else {
             munged
         };
+        let limits = send_limits(&munged);
         if let Err(e) = pc.set_remote(is_offer, munged).await {
             return Self::handshake_error(peer_id, e.to_string(), out);
         }
         slot.remote_set = true;
+        if slot.send_limits != limits {
+            slot.send_limits = limits;
+            self.apply_send_limits();
+        }
+        let Some(slot) = self.slots.get_mut(peer_id) else {
+            return;
+        };
         Self::set_signaling(
             peer_id,
             slot,
@@ -1347,6 +1379,32 @@ async fn announce_remote_stream(
     out.extend(s.remote_stream_added(peer_id, &id, audio, video));
 }
 
+/// The `b=AS` values (kbps) of the first audio and the first video section of `sdp`.
+fn send_limits(sdp: &str) -> (Option<u32>, Option<u32>) {
+    let mut found = (None, None);
+    let (mut seen_audio, mut seen_video) = (false, false);
+    for section in sdp.split("\nm=").skip(1) {
+        let kind = section.split(' ').next().unwrap_or_default();
+        let slot = match kind {
+            "audio" if !seen_audio => {
+                seen_audio = true;
+                &mut found.0
+            }
+            "video" if !seen_video => {
+                seen_video = true;
+                &mut found.1
+            }
+            _ => continue,
+        };
+        *slot = section
+            .lines()
+            .filter_map(|l| l.trim_end().strip_prefix("b=AS:"))
+            .filter_map(|v| v.trim().parse::<u32>().ok())
+            .find(|v| *v > 0);
+    }
+    found
+}
+
 /// Which kinds the description sends under stream `id`: an audio/video section whose msid
 /// names it and whose direction includes sending.
 fn sending_kinds(sdp: &str, id: &str) -> (bool, bool) {
@@ -1550,7 +1608,19 @@ fn end_of_candidates_check(peer_id: &str, slot: &mut Slot, out: &mut Vec<Output>
 
 #[cfg(test)]
 mod tests {
-    use super::candidate_type;
+    use super::{candidate_type, send_limits};
+
+    #[test]
+    fn send_limits_read_the_first_audio_and_video_b_as() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\nb=AS:50\r\na=mid:0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\nb=AS:100\r\na=mid:1\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\nb=AS:20\r\na=mid:2\r\n\
+            m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\nb=AS:7\r\n";
+        assert_eq!(send_limits(sdp), (Some(50), Some(100)));
+        let none = sdp.replace("b=AS:50\r\n", "").replace("b=AS:100", "b=AS:0");
+        assert_eq!(send_limits(&none), (None, None));
+    }
 
     #[test]
     fn candidate_type_is_token_seven() {

@@ -594,6 +594,8 @@ mod tests {
                 priority_weight_scheme: PriorityWeightScheme::Auto,
                 user_data: serde_json::json!(TEXT),
                 instance: None,
+                publish_only: false,
+                parent_id: None,
             },
             &api,
         );

@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use serde_json::{Number, Value, json};
 use skylink_sm::message::{
-    Enter, JoinRoom, Message, PcConfig, Private, Public, Restart, RoomLockEvent, UpdateUserEvent,
-    UserInfo, Welcome,
+    Enter, JoinRoom, Message, PcConfig, Private, Public, PublishOnly, Restart, RoomLockEvent,
+    UpdateUserEvent, UserInfo, Welcome,
 };
 use skylink_sm::room_api::ApiSuccess;
 use skylink_sm::throttle::{OutgoingMessage, Throttle};
@@ -112,6 +112,10 @@ pub struct LocalConfig {
     /// `welcome` and `restart` (0.6.26 ignores unknown fields). It outlives a reconnect that
     /// gives us a new peer id, so another skylink-rs peer can resume our transfers.
     pub instance: Option<String>,
+    /// `publishOnly` (§4.12).
+    pub publish_only: bool,
+    /// `parentId` (§4.12).
+    pub parent_id: Option<String>,
 }
 
 /// Extension field of `enter`/`welcome`/`restart` carrying [`LocalConfig::instance`].
@@ -340,10 +344,11 @@ impl Session {
                     self.weight
                 },
                 receive_only: self.receive_only(),
-                publish_only: false,
+                // 0.6.26's getPeerInfo(): no stream means receiveOnly, never publishOnly.
+                publish_only: self.cfg.publish_only && !self.receive_only(),
             },
             room: self.cfg.room.clone(),
-            parent_id: None,
+            parent_id: self.cfg.parent_id.clone(),
         }
     }
 
@@ -386,9 +391,44 @@ impl Session {
             enable_ice_restart: Some(self.cfg.enable_ice_restart),
             sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
             dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
+            publish_only: self.publish_only_field(),
+            parent_id: self.cfg.parent_id.clone(),
             extra: self.instance_extra(),
+        })
+    }
+
+    /// `publishOnly` of our `enter`/`welcome`/`restart`: `{type}` when publish-only.
+    fn publish_only_field(&self) -> Option<PublishOnly> {
+        self.cfg.publish_only.then(|| PublishOnly {
+            kind: Some(
+                if self.media.is_screen {
+                    "screenshare"
+                } else {
+                    "video"
+                }
+                .into(),
+            ),
             ..Default::default()
         })
+    }
+
+    /// The ignore rules of `enter`/`welcome`/`restart` (§2.4, §4.12): unless the sender is the
+    /// MCU, discard it when (a) our `parentId` is the sender, (b) an MCU is present and we are
+    /// publish-only, or (c) its `parentId` is us.
+    fn ignored_announcement(&self, mid: &str, parent_id: Option<&str>) -> bool {
+        if mid == "MCU" {
+            return false;
+        }
+        let ignore = self.cfg.parent_id.as_deref() == Some(mid)
+            || (self.has_mcu && self.cfg.publish_only)
+            || (parent_id.is_some() && parent_id == self.self_id.as_deref());
+        if ignore {
+            tracing::debug!(
+                peer = mid,
+                "announcement discarded (parentId / publishOnly)"
+            );
+        }
+        ignore
     }
 
     fn welcome_message(&self, target: &str) -> Message {
@@ -409,7 +449,8 @@ impl Session {
             sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
             dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
             extra: self.instance_extra(),
-            ..Default::default()
+            publish_only: self.publish_only_field(),
+            parent_id: self.cfg.parent_id.clone(),
         })
     }
 
@@ -512,6 +553,9 @@ impl Session {
             }
             Message::Enter(m) => {
                 let Some(mid) = m.mid.clone() else { return };
+                if self.ignored_announcement(&mid, m.parent_id.as_deref()) {
+                    return;
+                }
                 let ann = Announce::from_enter(&m);
                 self.meet(&mid, ann, HandshakeProgress::Enter, out);
                 let welcome = self.welcome_message(&mid);
@@ -523,6 +567,9 @@ impl Session {
                     .as_deref()
                     .is_some_and(|t| Some(t) != self.self_id.as_deref())
                 {
+                    return;
+                }
+                if self.ignored_announcement(&mid, m.parent_id.as_deref()) {
                     return;
                 }
                 if self.role(&mid) == Some(Role::Offerer) {
@@ -556,6 +603,9 @@ impl Session {
             }
             Message::Restart(m) => {
                 let Some(mid) = m.mid.clone() else { return };
+                if self.ignored_announcement(&mid, m.parent_id.as_deref()) {
+                    return;
+                }
                 if !self.peers.contains_key(&mid) {
                     return;
                 }
@@ -904,7 +954,8 @@ impl Session {
             sm_protocol_version: Some(version::SKYLINKJS_0_6_26_SM_PROTOCOL_VERSION.into()),
             dt_protocol_version: Some(version::SKYLINKJS_0_6_26_DT_PROTOCOL_VERSION.into()),
             extra: self.instance_extra(),
-            ..Default::default()
+            publish_only: self.publish_only_field(),
+            parent_id: self.cfg.parent_id.clone(),
         })
     }
 
@@ -1327,6 +1378,8 @@ mod tests {
                 priority_weight_scheme: scheme,
                 user_data: json!("me"),
                 instance: None,
+                publish_only: false,
+                parent_id: None,
             },
             &api(),
         )
@@ -1587,5 +1640,85 @@ mod tests {
             })
             .collect();
         assert_eq!(left, vec![("B".into(), false), ("A".into(), true)]);
+    }
+
+    #[test]
+    fn publish_only_and_parent_id_are_announced_and_ignore_rules_apply() {
+        let now = Instant::now();
+        let mut p = session(PriorityWeightScheme::Auto);
+        p.cfg.publish_only = true;
+        p.cfg.parent_id = Some("PARENT".into());
+        // Without a stream: receiveOnly, and peer info does not claim publishOnly.
+        let enter = sent(&join(&mut p, "P", 300, now)).remove(0);
+        assert_eq!(enter["publishOnly"], json!({"type": "video"}));
+        assert_eq!(enter["parentId"], "PARENT");
+        assert_eq!(enter["receiveOnly"], true);
+        assert!(!p.self_info().config.publish_only);
+        assert_eq!(p.self_info().parent_id.as_deref(), Some("PARENT"));
+        p.set_local_media(LocalAdvert {
+            stream_id: Some("s1".into()),
+            settings: Some(json!({"audio": false, "video": {"screenshare": true}})),
+            is_screen: true,
+            ..LocalAdvert::default()
+        });
+        assert!(p.self_info().config.publish_only);
+        assert!(!p.self_info().config.receive_only);
+
+        // A receiver records publishOnly / parentId from the enter and welcomes with neither.
+        let mut r = session(PriorityWeightScheme::Auto);
+        join(&mut r, "R", 100, now);
+        let out = r.handle_text(&enter.to_string(), now);
+        let info = r.peer_info("P").expect("P known");
+        assert!(info.config.publish_only);
+        assert_eq!(info.parent_id.as_deref(), Some("PARENT"));
+        let welcome = sent(&out).remove(0);
+        assert!(welcome.get("publishOnly").is_none());
+        assert!(welcome.get("parentId").is_none());
+
+        // P's welcome/restart carry publishOnly.type = screenshare while a screen is held.
+        let out = p.handle_text(&welcome.to_string(), now);
+        assert!(p.peer_info("R").is_some());
+        assert!(sent(&out).is_empty(), "P offers (higher weight)");
+        let restart = sent(&p.restart("R", false, now).unwrap()).remove(0);
+        assert_eq!(restart["publishOnly"], json!({"type": "screenshare"}));
+        assert_eq!(restart["parentId"], "PARENT");
+
+        // (a) our parentId is the sender: its enter/welcome/restart are discarded.
+        let mut from_parent = enter.clone();
+        from_parent["mid"] = json!("PARENT");
+        from_parent.as_object_mut().unwrap().remove("parentId");
+        assert!(p.handle_text(&from_parent.to_string(), now).is_empty());
+        from_parent["type"] = json!("welcome");
+        from_parent["target"] = json!("P");
+        assert!(p.handle_text(&from_parent.to_string(), now).is_empty());
+        assert!(p.peer_info("PARENT").is_none());
+        // (c) the message's parentId is us: the parent ignores its child.
+        let mut parent = session(PriorityWeightScheme::Auto);
+        join(&mut parent, "PARENT", 50, now);
+        assert!(parent.handle_text(&enter.to_string(), now).is_empty());
+        let mut child_restart = restart.clone();
+        child_restart["target"] = json!("PARENT");
+        assert!(
+            parent
+                .handle_text(&child_restart.to_string(), now)
+                .is_empty()
+        );
+        assert!(parent.peer_info("P").is_none());
+        // (b) with an MCU in the room a publish-only client ignores everyone but the MCU.
+        let mut mcu_enter = welcome.clone();
+        mcu_enter["type"] = json!("enter");
+        mcu_enter["mid"] = json!("MCU");
+        mcu_enter.as_object_mut().unwrap().remove("target");
+        let out = p.handle_text(&mcu_enter.to_string(), now);
+        assert!(!out.is_empty());
+        assert!(p.has_mcu());
+        let mut other = welcome.clone();
+        other["type"] = json!("enter");
+        other["mid"] = json!("X");
+        other.as_object_mut().unwrap().remove("target");
+        assert!(p.handle_text(&other.to_string(), now).is_empty());
+        // A client that is not publish-only still meets X with the MCU present.
+        r.handle_text(&mcu_enter.to_string(), now);
+        assert!(!r.handle_text(&other.to_string(), now).is_empty());
     }
 }

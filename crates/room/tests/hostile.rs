@@ -40,6 +40,8 @@ impl RawPeer {
                 priority_weight_scheme: PriorityWeightScheme::Auto,
                 user_data: json!(""),
                 instance: None,
+                publish_only: false,
+                parent_id: None,
             },
             &api,
         );

@@ -20,6 +20,7 @@ async fn two_clients_meet_message_update_and_leave() {
             Some("room-1"),
             JoinOptions {
                 user_data: Some(json!({"name": "Alice"})),
+                ..Default::default()
             },
         ),
     )

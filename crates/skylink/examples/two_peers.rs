@@ -37,6 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some("example"),
             JoinOptions {
                 user_data: Some(json!({"name": "alice"})),
+                ..Default::default()
             },
         )
         .await?;
@@ -44,6 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("example"),
         JoinOptions {
             user_data: Some(json!({"name": "bob"})),
+            ..Default::default()
         },
     )
     .await?;

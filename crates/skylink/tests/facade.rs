@@ -47,6 +47,7 @@ async fn stream_sees_joins_messages_updates_and_leaves() {
             Some("facade-1"),
             JoinOptions {
                 user_data: Some(json!({"name": "A"})),
+                ..Default::default()
             },
         ),
     )

@@ -255,17 +255,17 @@ async fn find_peer(ctx: &Ctx, p: &Params) -> Result<Option<RoomPeer>, String> {
 /// `joinRoom(room, options)`: result `{room, peerId, peerInfo}`.
 pub async fn join_room(ctx: &mut Ctx, p: &Params) -> CmdResult {
     let room = opt_str(p, "room")?.unwrap_or_else(|| ctx.default_room.clone());
-    let user_data = match p.get("options") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(o)) => o.get("userData").cloned(),
+    let options = match p.get("options") {
+        None | Some(Value::Null) => JoinOptions::default(),
+        Some(Value::Object(o)) => join_options(o),
         Some(other) => return Err(format!("options must be an object, not {other}")),
     };
-    if let Some(d) = &user_data {
+    if let Some(d) = &options.user_data {
         ctx.user_data = d.clone();
     }
     let peer_id = ctx
         .client
-        .join_room(Some(&room), JoinOptions { user_data })
+        .join_room(Some(&room), options)
         .await
         .map_err(|e| e.to_string())?;
     ctx.room = room.clone();
@@ -277,6 +277,50 @@ pub async fn join_room(ctx: &mut Ctx, p: &Params) -> CmdResult {
         .transpose()?
         .unwrap_or(Value::Null);
     Ok(json!({"room": room, "peerId": peer_id, "peerInfo": info}))
+}
+
+/// JavaScript truthiness.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// `joinRoom`'s `options` as 0.6.26 parses them (§2.1): `userData`; `publishOnly` (truthy,
+/// or `{parentId}`); `parentId` (a non-empty string, wins over `publishOnly.parentId`);
+/// `bandwidth.{audio, video, data}` (numbers, kbps).
+pub fn join_options(o: &serde_json::Map<String, Value>) -> JoinOptions {
+    let mut options = JoinOptions {
+        user_data: o.get("userData").cloned(),
+        ..JoinOptions::default()
+    };
+    if let Some(po) = o.get("publishOnly").filter(|v| truthy(v)) {
+        options.publish_only = true;
+        if let Some(id) = po
+            .get("parentId")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            options.parent_id = Some(id.to_owned());
+        }
+    }
+    if let Some(id) = o
+        .get("parentId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
+        options.parent_id = Some(id.to_owned());
+    }
+    if let Some(b) = o.get("bandwidth").filter(|b| b.is_object()) {
+        options.bandwidth.audio = b.get("audio").and_then(Value::as_f64);
+        options.bandwidth.video = b.get("video").and_then(Value::as_f64);
+        options.bandwidth.data = b.get("data").and_then(Value::as_f64);
+    }
+    options
 }
 
 /// `leaveRoom()`: result `{peerId, previousRoom}` (the bot exits after replying).
@@ -522,6 +566,27 @@ async fn unlock_room(ctx: &mut Ctx, _: &Params) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_options_parse_like_0_6_26() {
+        let parse = |v: Value| join_options(v.as_object().expect("object"));
+        let o = parse(
+            json!({"userData": "u", "publishOnly": true, "bandwidth": {"video": 100, "audio": "x"}}),
+        );
+        assert_eq!(o.user_data, Some(json!("u")));
+        assert!(o.publish_only);
+        assert_eq!(o.parent_id, None);
+        assert_eq!(o.bandwidth.video, Some(100.0));
+        assert_eq!(o.bandwidth.audio, None);
+        let o = parse(json!({"publishOnly": {"parentId": "P"}}));
+        assert!(o.publish_only);
+        assert_eq!(o.parent_id.as_deref(), Some("P"));
+        let o = parse(json!({"publishOnly": {"parentId": "P"}, "parentId": "Q"}));
+        assert_eq!(o.parent_id.as_deref(), Some("Q"), "parentId wins");
+        let o = parse(json!({"publishOnly": 0, "parentId": ""}));
+        assert!(!o.publish_only);
+        assert_eq!(o.parent_id, None);
+    }
 
     #[test]
     fn parses_commands_and_rejects_garbage() {

@@ -63,4 +63,8 @@ impl EncodedSource for FirstFrame {
     fn set_muted(&mut self, muted: bool) {
         self.inner.set_muted(muted);
     }
+
+    fn set_max_bitrate_kbps(&mut self, kbps: Option<u32>) {
+        self.inner.set_max_bitrate_kbps(kbps);
+    }
 }

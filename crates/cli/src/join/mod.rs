@@ -95,6 +95,14 @@ pub struct JoinArgs {
     /// Record every received track into DIR (`<peer>-<track>.ivf` / `.ogg`).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+    /// Join publish-only (`joinRoom({publishOnly: true})`): send our media, receive none;
+    /// peers see `peerInfo.config.publishOnly`.
+    #[arg(long)]
+    pub publish_only: bool,
+    /// Join as the child of peer ID (`joinRoom({parentId})`): parent and child ignore each
+    /// other.
+    #[arg(long, value_name = "ID")]
+    pub parent_id: Option<String>,
 }
 
 /// `--help` epilogue: the chat commands and a summary of the bot protocol.
@@ -230,9 +238,19 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
     let (line_tx, line_rx) = mpsc::unbounded_channel();
     let (exec_tx, exec_rx) = mpsc::unbounded_channel();
     tokio::spawn(read_stdin(line_tx));
+    let mut first_options = serde_json::Map::new();
+    if let Some(d) = &args.user_data {
+        first_options.insert("userData".into(), d.clone());
+    }
+    if args.publish_only {
+        first_options.insert("publishOnly".into(), Value::Bool(true));
+    }
+    if let Some(id) = &args.parent_id {
+        first_options.insert("parentId".into(), Value::String(id.clone()));
+    }
     tokio::spawn(execute(
         ctx,
-        args.user_data,
+        first_options,
         args.json,
         media_plan,
         line_rx,
@@ -287,7 +305,7 @@ async fn read_stdin(tx: mpsc::UnboundedSender<Line>) {
 /// The executor: the first join, then each line's command in order.
 async fn execute(
     mut ctx: Ctx,
-    user_data: Option<Value>,
+    first_options: serde_json::Map<String, Value>,
     json_mode: bool,
     media_plan: media::Plan,
     mut lines: mpsc::UnboundedReceiver<Line>,
@@ -295,8 +313,8 @@ async fn execute(
 ) {
     media_plan.before_join(&ctx.client).await;
     let mut first = serde_json::Map::new();
-    if let Some(d) = user_data {
-        first.insert("options".into(), json!({ "userData": d }));
+    if !first_options.is_empty() {
+        first.insert("options".into(), Value::Object(first_options));
     }
     if let Err(e) = commands::join_room(&mut ctx, &first).await {
         tracing::error!(room = %ctx.room, error = %e, "joining the room failed");
@@ -663,6 +681,8 @@ mod tests {
             video: None,
             audio: None,
             record: None,
+            publish_only: false,
+            parent_id: None,
         }
     }
 
