@@ -1481,9 +1481,12 @@ async fn drain(s: &Session, peer_id: &str, slot: &mut Slot, out: &mut Vec<Output
                     OutFrame::Text(t) => slot.pc.send_on(&label, Some(t), None).await,
                     OutFrame::Binary(b) => slot.pc.send_on(&label, None, Some(b)).await,
                 };
+                // A failed send is not the channel's end: a peer that cancels sends CANCEL and
+                // closes its side, our next chunk can fail before that CANCEL is read (the
+                // channel reader delivers it, then reports the close). The close event ends
+                // the session; a channel that never closes still hits the transfer timeout.
                 if let Err(e) = r {
                     tracing::debug!(peer = peer_id, %label, error = %e, "data-channel send failed");
-                    slot.dt.channel_closed(&label, std::time::Instant::now());
                 }
             }
             DtOut::OpenChannel { label } => {
