@@ -671,6 +671,8 @@ async fn file_transfers_download_dir_reject_and_cancel() {
         v["transferId"] == t.as_str() && v["state"] == "downloading"
     })
     .await;
+    // written to disk as it arrives, under a temporary name
+    assert!(downloads.0.join(".big.bin.part").exists());
     b.send(json!({"cmd": "cancelDataTransfer", "id": 141, "peerId": a_id, "transferId": tid}))
         .await;
     assert_eq!(b.reply(141).await["ok"], true);
@@ -684,6 +686,10 @@ async fn file_transfers_download_dir_reject_and_cancel() {
     })
     .await;
     assert!(!downloads.0.join("big.bin").exists());
+    assert!(
+        !downloads.0.join(".big.bin.part").exists(),
+        "the partial file is deleted"
+    );
 
     // Bad parameters are refused at once.
     a.send(json!({"cmd": "sendBlobData", "id": 50})).await;
@@ -846,6 +852,8 @@ async fn streamed_file_upload_keeps_sender_memory_low() {
     let secs = started.elapsed().as_secs_f64();
     let pid = a.child.id().expect("sender running");
     let hwm = vm_hwm_kb(pid).expect("VmHWM of the sender");
+    let rx_pid = b.child.id().expect("receiver running");
+    let rx_hwm = vm_hwm_kb(rx_pid).expect("VmHWM of the receiver");
     // The uploader's own incomingData has no `data` for a file sent by path.
     assert_eq!(own["isSelf"], true, "{own}");
     assert!(
@@ -861,9 +869,10 @@ async fn streamed_file_upload_keeps_sender_memory_low() {
         "{downloading} downloading lines for {chunks} chunks"
     );
     eprintln!(
-        "streamed {mb} MiB in {secs:.1} s ({:.1} MB/s); sender VmHWM {} MB",
+        "streamed {mb} MiB in {secs:.1} s ({:.1} MB/s); sender VmHWM {} MB, receiver VmHWM {} MB",
         size as f64 / 1e6 / secs,
-        hwm / 1024
+        hwm / 1024,
+        rx_hwm / 1024
     );
     assert_eq!(reply["ok"], true, "{reply}");
     let saved = std::path::PathBuf::from(got["savedPath"].as_str().expect("savedPath"));
@@ -883,6 +892,31 @@ async fn streamed_file_upload_keeps_sender_memory_low() {
         hwm * 1024 < size / 2 && hwm < 150 << 10,
         "sender peak RSS {hwm} kB for a {size}-byte file"
     );
+    // --download-dir writes each chunk through to the file as it arrives
+    assert!(
+        rx_hwm * 1024 < size / 2 && rx_hwm < 150 << 10,
+        "receiver peak RSS {rx_hwm} kB for a {size}-byte file"
+    );
+    assert_eq!(
+        std::fs::read_dir(&downloads.0).expect("dir").count(),
+        1,
+        "only the saved file, no temporary one"
+    );
+    {
+        // every byte, not just both ends (the middle is the source's sparse zeros)
+        use std::io::Read;
+        let mut x = std::fs::File::open(&src).expect("open source");
+        let mut y = std::fs::File::open(&saved).expect("open saved");
+        let (mut bx, mut by) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+        let mut off = 0u64;
+        while off < size {
+            let n = (size - off).min(1 << 20) as usize;
+            x.read_exact(&mut bx[..n]).expect("read source");
+            y.read_exact(&mut by[..n]).expect("read saved");
+            assert!(bx[..n] == by[..n], "saved copy differs in the MiB at {off}");
+            off += n as u64;
+        }
+    }
     drop(a.stdin.take());
     drop(b.stdin.take());
     assert_eq!(a.exit_code().await, Some(0));

@@ -14,6 +14,8 @@
 //! * [`ext`] — pipelined/resumable transfers, negotiated only between skylink-rs peers.
 //! * [`source`] — [`ChunkSource`](source::ChunkSource): blob payloads read chunk by chunk
 //!   (files), never held in memory whole.
+//! * [`sink`] — [`ChunkSink`](sink::ChunkSink): where a download writes its bytes as they
+//!   arrive (a file), instead of assembling them in memory.
 //!
 //! ```
 //! use skylink_dt::message::{classify, Frame, Incoming, Message};
@@ -61,6 +63,7 @@ pub mod error;
 pub mod ext;
 pub mod message;
 pub mod peer;
+pub mod sink;
 pub mod source;
 pub mod stream;
 pub mod transfer;

@@ -470,6 +470,25 @@ impl PeerDt {
         Ok(())
     }
 
+    /// Accept a requested blob download, writing its bytes through to `sink` as they arrive
+    /// ([`Download::accept_into`]).
+    pub fn accept_into(
+        &mut self,
+        transfer_id: &str,
+        sink: Box<dyn crate::sink::ChunkSink>,
+    ) -> Result<(), DtError> {
+        let label = self
+            .find(transfer_id)
+            .ok_or(DtError::InvalidState("no such transfer"))?;
+        let Some(Binding::Download(d)) = self.bindings.get_mut(&label) else {
+            return Err(DtError::InvalidState("not a download"));
+        };
+        let acts = d.accept_into(sink)?;
+        self.push_actions(&label, acts);
+        self.gc(&label);
+        Ok(())
+    }
+
     /// Cancel a transfer in either direction.
     pub fn cancel(&mut self, transfer_id: &str) -> Result<(), DtError> {
         let label = self

@@ -100,6 +100,17 @@ impl SharedSource {
         }
     }
 
+    /// Wrap a source whose lower-case hex SHA-1 is already known (e.g. computed while the
+    /// bytes were spooled to it), so [`SharedSource::sha1_hex`] does not read it again. The
+    /// caller vouches for the checksum: a wrong one fails the transfer at a skylink-rs
+    /// receiver.
+    pub fn with_sha1(source: impl ChunkSource + 'static, sha1_hex: String) -> SharedSource {
+        SharedSource {
+            inner: Arc::new(source),
+            sha1: Arc::new(OnceLock::from(sha1_hex)),
+        }
+    }
+
     /// Total length in bytes.
     pub fn len(&self) -> u64 {
         self.inner.len()

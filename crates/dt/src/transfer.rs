@@ -13,6 +13,7 @@ use crate::ext::{EXT_KEY, ExtAnswer, ExtConfig, ExtOffer, sha1_hex};
 use crate::message::{
     Ack, Cancel, ErrorMsg, Message, OutFrame, Target, Wrq, WrqKind, WrqLayout, timeout_error_text,
 };
+use crate::sink::ChunkSink;
 use crate::source::SharedSource;
 use crate::version::{Dialect, StringTransferType, Vocabulary};
 use serde_json::{Map, Value};
@@ -222,6 +223,17 @@ pub enum Payload {
         /// MIME type.
         mime_type: Option<String>,
     },
+    /// A download written through to a [`ChunkSink`] (a file; see
+    /// [`Download::accept_into`]): only in the downloader's completion events, which do not
+    /// hold the bytes. Never an upload payload.
+    Stored {
+        /// Bytes written.
+        len: u64,
+        /// MIME type.
+        mime_type: Option<String>,
+        /// The sink's [`path`](crate::sink::ChunkSink::path), if it has one.
+        path: Option<std::path::PathBuf>,
+    },
 }
 
 impl Payload {
@@ -245,7 +257,7 @@ impl Payload {
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
             Payload::Blob { data, .. } => Some(data),
-            Payload::Text(_) | Payload::Source { .. } => None,
+            Payload::Text(_) | Payload::Source { .. } | Payload::Stored { .. } => None,
         }
     }
 
@@ -253,7 +265,7 @@ impl Payload {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Payload::Text(t) => Some(t),
-            Payload::Blob { .. } | Payload::Source { .. } => None,
+            Payload::Blob { .. } | Payload::Source { .. } | Payload::Stored { .. } => None,
         }
     }
 
@@ -263,6 +275,7 @@ impl Payload {
             Payload::Blob { data, .. } => data.len() as u64,
             Payload::Text(t) => t.len() as u64,
             Payload::Source { source, .. } => source.len(),
+            Payload::Stored { len, .. } => *len,
         }
     }
 
@@ -541,6 +554,11 @@ impl Upload {
             return Err(DtError::InvalidTimeout(cfg.timeout_secs));
         }
         let (plan, size, data_type, mime, label) = match &payload {
+            Payload::Stored { .. } => {
+                return Err(DtError::InvalidState(
+                    "a stored download is not an upload payload",
+                ));
+            }
             Payload::Blob { mime_type, .. } | Payload::Source { mime_type, .. } => {
                 let len = payload.len();
                 if len == 0 {
@@ -605,6 +623,7 @@ impl Upload {
                     Payload::Source { source, .. } => source
                         .sha1_hex()
                         .map_err(|e| DtError::Source(e.to_string()))?,
+                    Payload::Stored { .. } => unreachable!("refused above"),
                 },
             }),
             None => None,
@@ -747,6 +766,7 @@ impl Upload {
             Payload::Blob { data, .. } if binary => OutFrame::Binary(data[r].to_vec()),
             Payload::Blob { data, .. } => OutFrame::Text(encode_base64_chunk(&data[r])),
             Payload::Text(t) => OutFrame::Text(t[r].to_owned()),
+            Payload::Stored { .. } => return Ok(None),
             Payload::Source { source, .. } => {
                 let bytes = source
                     .read_vec(r.start as u64, r.len())
@@ -1157,6 +1177,13 @@ enum DownState {
 enum Assembled {
     Bytes(Vec<u8>),
     Text(String),
+    /// Written through to a sink ([`Download::accept_into`]); `written` bytes so far,
+    /// `scratch` holds one decoded base64 chunk.
+    Sink {
+        sink: Box<dyn crate::sink::ChunkSink>,
+        written: u64,
+        scratch: Vec<u8>,
+    },
 }
 
 /// A received chunk (after [`crate::message::classify`]).
@@ -1451,6 +1478,9 @@ impl Download {
     fn finish(&mut self, outcome: Outcome, out: &mut Vec<Action>) {
         self.state = DownState::Done(outcome);
         self.deadline = None;
+        if outcome != Outcome::Completed {
+            self.abort_sink();
+        }
         if self.cfg.channel == ChannelKind::Data {
             out.push(Action::CloseChannel);
         } else if outcome != Outcome::Completed {
@@ -1491,6 +1521,31 @@ impl Download {
             self.ack_ext(0),
             self.ev(DataTransferState::DownloadStarted, 0.0, None, None),
         ])
+    }
+
+    /// Accept like [`Download::accept`], writing the bytes through to `sink` as chunks arrive
+    /// instead of assembling them in memory (see [`crate::sink`]). The completion events
+    /// then carry [`Payload::Stored`]. On cancel, error, timeout or a closed channel the sink
+    /// is [aborted](ChunkSink::abort); a resumed transfer keeps writing to it.
+    ///
+    /// # Errors
+    /// [`DtError::InvalidState`] when the download is not awaiting a decision or is a string
+    /// (`sendURLData`) transfer, which is always assembled in memory.
+    pub fn accept_into(&mut self, sink: Box<dyn ChunkSink>) -> Result<Vec<Action>, DtError> {
+        if self.state != DownState::Requested {
+            return Err(DtError::InvalidState("download not awaiting a decision"));
+        }
+        if self.string {
+            return Err(DtError::InvalidState(
+                "a string transfer is not written to a sink",
+            ));
+        }
+        self.data = Assembled::Sink {
+            sink,
+            written: 0,
+            scratch: Vec::new(),
+        };
+        self.accept()
     }
 
     /// Reject: send ACK -1, raise `userRejected`, release the channel.
@@ -1551,18 +1606,68 @@ impl Download {
                 }
                 b.len() as u64
             }
+            (
+                c,
+                Assembled::Sink {
+                    sink,
+                    written,
+                    scratch,
+                },
+            ) => {
+                scratch.clear();
+                let (bytes, units): (&[u8], u64) = match c {
+                    Chunk::Binary(b) => {
+                        if self.info.chunk_type == ChunkLabel::BinaryString {
+                            self.info.chunk_type = ChunkLabel::ArrayBuffer;
+                        }
+                        (b, b.len() as u64)
+                    }
+                    Chunk::Text(t) => match decode_base64_chunk_into(t, scratch) {
+                        Ok(u) => {
+                            self.info.chunk_type = ChunkLabel::BinaryString;
+                            (scratch.as_slice(), u)
+                        }
+                        Err(e) => {
+                            self.fail(DtError::from(e).to_string(), true, &mut out);
+                            return out;
+                        }
+                    },
+                };
+                let end = written.saturating_add(bytes.len() as u64);
+                if end > self.cfg.max_size {
+                    let e = DtError::TooLarge(self.cfg.max_size);
+                    self.fail(e.to_string(), true, &mut out);
+                    return out;
+                }
+                if let Err(e) = sink.write_at(*written, bytes) {
+                    self.fail(format!("writing the download: {e}"), true, &mut out);
+                    return out;
+                }
+                if let Some((h, done)) = &mut self.hasher {
+                    sha1::Digest::update(h, bytes);
+                    *done += bytes.len();
+                }
+                *written = end;
+                units
+            }
         };
-        let bytes = match &self.data {
-            Assembled::Bytes(v) => v.as_slice(),
-            Assembled::Text(s) => s.as_bytes(),
+        let held = match &self.data {
+            Assembled::Sink { written, .. } => *written,
+            data => {
+                let bytes = match data {
+                    Assembled::Bytes(v) => v.as_slice(),
+                    Assembled::Text(s) => s.as_bytes(),
+                    Assembled::Sink { .. } => &[],
+                };
+                if let Some((h, done)) = &mut self.hasher
+                    && let Some(new) = bytes.get(*done..)
+                {
+                    sha1::Digest::update(h, new);
+                    *done = bytes.len();
+                }
+                bytes.len() as u64
+            }
         };
-        let held = bytes.len() as u64;
-        if let Some((h, done)) = &mut self.hasher
-            && let Some(new) = bytes.get(*done..)
-        {
-            sha1::Digest::update(h, new);
-            *done = bytes.len();
-        }
         if held > self.cfg.max_size {
             self.fail(
                 DtError::TooLarge(self.cfg.max_size).to_string(),
@@ -1576,6 +1681,7 @@ impl Download {
             let got = match &self.data {
                 Assembled::Bytes(v) => v.len() as u64,
                 Assembled::Text(s) => utf16_len(s),
+                Assembled::Sink { written, .. } => *written,
             };
             if let Some(o) = self.original_size
                 && o != got
@@ -1593,6 +1699,8 @@ impl Download {
                     None => match &self.data {
                         Assembled::Bytes(v) => sha1_hex(v),
                         Assembled::Text(t) => sha1_hex(t.as_bytes()),
+                        // the hasher always runs for a sink (set in `accept`)
+                        Assembled::Sink { .. } => String::new(),
                     },
                 };
                 if sum != o.sha1 {
@@ -1600,14 +1708,28 @@ impl Download {
                     return out;
                 }
             }
-            out.push(self.ack(n as i64 + 1));
             let payload = match std::mem::replace(&mut self.data, Assembled::Bytes(Vec::new())) {
                 Assembled::Bytes(v) => Payload::Blob {
                     data: v.into(),
                     mime_type: self.info.mime_type.clone(),
                 },
                 Assembled::Text(s) => Payload::Text(s.into()),
+                Assembled::Sink {
+                    mut sink, written, ..
+                } => {
+                    if let Err(e) = sink.finish() {
+                        sink.abort();
+                        self.fail(format!("saving the download: {e}"), true, &mut out);
+                        return out;
+                    }
+                    Payload::Stored {
+                        len: written,
+                        mime_type: self.info.mime_type.clone(),
+                        path: sink.path().map(std::path::Path::to_path_buf),
+                    }
+                }
             };
+            out.push(self.ack(n as i64 + 1));
             let pct = self.pct();
             out.push(Action::Event(Event::IncomingData {
                 data: payload.clone(),
@@ -1722,7 +1844,21 @@ impl Download {
         ));
         self.state = DownState::Done(Outcome::Failed);
         self.deadline = None;
+        self.abort_sink();
         out
+    }
+
+    /// A failed download discards what its sink holds (and drops the sink).
+    fn abort_sink(&mut self) {
+        if let Assembled::Sink { sink, .. } = &mut self.data {
+            sink.abort();
+            self.data = Assembled::Bytes(Vec::new());
+        }
+    }
+
+    /// True when the download writes to a sink ([`Download::accept_into`]).
+    pub fn has_sink(&self) -> bool {
+        matches!(self.data, Assembled::Sink { .. })
     }
 }
 

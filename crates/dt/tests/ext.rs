@@ -4,6 +4,7 @@
 use skylink_dt::ext::{ExtOffer, sha1_hex};
 use skylink_dt::message::{Message, OutFrame};
 use skylink_dt::peer::{Output, PeerDt};
+use skylink_dt::sink::ChunkSink;
 use skylink_dt::transfer::*;
 use skylink_dt::version::{Dialect, PeerProfile};
 use std::time::{Duration, Instant};
@@ -16,6 +17,50 @@ fn ours() -> (PeerDt, PeerDt) {
     a.set_messaging_label("A_B");
     b.set_messaging_label("A_B");
     (a, b)
+}
+
+thread_local! {
+    /// The sink the next accepted download writes to (else it is assembled in memory).
+    static SINK: std::cell::RefCell<Option<Box<dyn ChunkSink>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What a [`TestSink`] saw.
+#[derive(Default, Debug)]
+struct SinkLog {
+    bytes: Vec<u8>,
+    writes: usize,
+    rewritten: usize,
+    finished: bool,
+    aborted: bool,
+}
+
+struct TestSink(std::sync::Arc<std::sync::Mutex<SinkLog>>);
+
+impl ChunkSink for TestSink {
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let mut l = self.0.lock().unwrap();
+        if (offset as usize) < l.bytes.len() {
+            l.rewritten += 1;
+        }
+        l.writes += 1;
+        l.bytes.write_at(offset, data)
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap().finished = true;
+        Ok(())
+    }
+    fn abort(&mut self) {
+        self.0.lock().unwrap().aborted = true;
+    }
+    fn path(&self) -> Option<&std::path::Path> {
+        Some(std::path::Path::new("/sink"))
+    }
+}
+
+fn with_sink() -> std::sync::Arc<std::sync::Mutex<SinkLog>> {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(SinkLog::default()));
+    SINK.with(|s| *s.borrow_mut() = Some(Box::new(TestSink(log.clone()))));
+    log
 }
 
 #[derive(Default)]
@@ -58,7 +103,10 @@ fn pump(a: &mut PeerDt, b: &mut PeerDt, log: &mut Log, mut budget: Option<usize>
                         if e.state() == Some(DataTransferState::UploadRequest)
                             && let Event::DataTransferState { transfer_id, .. } = &e
                         {
-                            x.respond(transfer_id, true).unwrap();
+                            match SINK.with(|s| s.borrow_mut().take()) {
+                                Some(sink) => x.accept_into(transfer_id, sink).unwrap(),
+                                None => x.respond(transfer_id, true).unwrap(),
+                            }
                         }
                         if side == 0 {
                             log.a_events.push(e)
@@ -424,4 +472,111 @@ fn source_read_error_fails_the_upload_with_a_cancel() {
             .any(|e| e.state() == Some(DataTransferState::Cancel)),
         "the downloader is told"
     );
+}
+
+#[test]
+fn sink_download_resumes_and_completes_with_the_path() {
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    let payload = data((1 << 20) + 77);
+    let sink = with_sink();
+    a.send_payload("A_20", Payload::blob(payload.clone(), None), None, true)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, Some(12), now);
+    a.channel_closed("A_20", now);
+    b.channel_closed("A_20", now);
+    pump(&mut a, &mut b, &mut log, Some(0), now);
+    assert!(!sink.lock().unwrap().aborted, "suspended, not aborted");
+    a.resume_uploads().unwrap();
+    let mut log2 = Log::default();
+    pump(&mut a, &mut b, &mut log2, None, now);
+    let l = sink.lock().unwrap();
+    assert!(l.finished && !l.aborted, "{l:?}");
+    assert!(l.bytes == payload, "bytes intact");
+    let stored = log2.b_events.iter().find_map(|e| match e {
+        Event::IncomingData {
+            data,
+            is_self: false,
+            ..
+        } => Some(data.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        stored,
+        Some(Payload::Stored {
+            len: payload.len() as u64,
+            mime_type: None,
+            path: Some("/sink".into()),
+        })
+    );
+    assert!(received(&log2.b_events).is_none(), "no bytes in the event");
+}
+
+#[test]
+fn sink_download_cancelled_is_aborted() {
+    let now = Instant::now();
+    let (mut a, mut b) = ours();
+    let sink = with_sink();
+    a.send_payload("A_21", Payload::blob(data(500_000), None), None, true)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, Some(6), now);
+    assert!(sink.lock().unwrap().writes > 0);
+    b.cancel("A_21").unwrap();
+    pump(&mut a, &mut b, &mut log, None, now);
+    let l = sink.lock().unwrap();
+    assert!(l.aborted && !l.finished, "{l:?}");
+    assert_eq!(
+        log.b_events.last().and_then(Event::state),
+        Some(DataTransferState::Cancel)
+    );
+}
+
+#[test]
+fn sink_refused_for_string_transfers() {
+    let w = r#"{"type":"WRQ","transferId":"A_22","name":"x","size":3,"dataType":"data","mimeType":null,"chunkType":"string","chunkSize":1212,"timeout":60,"isPrivate":false,"sender":"A","agent":"rust","version":"0.1.3","target":"B"}"#;
+    let Message::Wrq(w) = Message::from_json(w).unwrap() else {
+        panic!()
+    };
+    let (mut d, _) =
+        Download::new(DownloadConfig::new("B", "A", "A_22", ChannelKind::Data), &w).unwrap();
+    assert!(d.is_string_transfer());
+    assert!(d.accept_into(Box::new(Vec::new())).is_err());
+    assert!(d.accept().is_ok(), "still awaiting a decision");
+    assert!(d.accept_into(Box::new(Vec::new())).is_err(), "decided");
+}
+
+#[test]
+fn sink_download_of_base64_chunks_from_a_js_dialect_peer() {
+    let now = Instant::now();
+    let d = Dialect::for_peer(&PeerProfile::new(Some("0.1.3"), "chrome"));
+    assert!(!d.extensions);
+    let mut a = PeerDt::new("A", "B", d);
+    let mut b = PeerDt::new("B", "A", d);
+    a.set_messaging_label("A_B");
+    b.set_messaging_label("A_B");
+    let payload = data(300_001);
+    let sink = with_sink();
+    a.send_payload("A_23", Payload::blob(payload.clone(), None), None, false)
+        .unwrap();
+    let mut log = Log::default();
+    pump(&mut a, &mut b, &mut log, None, now);
+    assert!(
+        log.a_frames
+            .iter()
+            .chain(&log.b_frames)
+            .all(|f| matches!(f, OutFrame::Text(_))),
+        "base64 text chunks"
+    );
+    let l = sink.lock().unwrap();
+    assert!(l.finished && !l.aborted, "{l:?}");
+    assert!(l.bytes == payload, "bytes intact");
+    assert!(log.b_events.iter().any(|e| matches!(
+        e,
+        Event::IncomingData {
+            data: Payload::Stored { len: 300_001, .. },
+            ..
+        }
+    )));
 }

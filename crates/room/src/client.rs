@@ -90,6 +90,12 @@ enum Command {
         Reply<Result<(String, Vec<String>), RoomError>>,
     ),
     Respond(String, String, bool, Reply<Result<(), RoomError>>),
+    AcceptInto(
+        String,
+        String,
+        Box<dyn skylink_dt::sink::ChunkSink>,
+        Reply<Result<(), RoomError>>,
+    ),
     Cancel(String, String, Reply<Result<(), RoomError>>),
     StartStream(bool, Option<Vec<String>>, Reply<Result<String, RoomError>>),
     StreamData(String, TransferData, Reply<Result<(), RoomError>>),
@@ -468,6 +474,47 @@ impl Client {
         .await
     }
 
+    /// `sendBlobData` of any async reader of `len` bytes (a socket, a pipe, a decompressor,
+    /// a file opened with tokio): the JS reference's "any async reader", never buffered
+    /// whole in memory.
+    ///
+    /// The skylink-rs extension announces the whole payload's SHA-1 in the WRQ and a resumed
+    /// transfer re-reads earlier chunks, so a one-pass reader is consumed **before** the
+    /// transfer starts: it is copied (and hashed on the way) into an anonymous temporary
+    /// file, which is then sent like [`Client::send_blob_file`] and deleted when the last
+    /// peer's transfer is over (it has no name; nothing is left behind, even on a crash).
+    /// Memory stays bounded (a 256 KiB copy buffer); disk use is `len`. For a file already
+    /// on disk prefer [`Client::send_blob_file`], which needs no copy.
+    ///
+    /// ```no_run
+    /// # async fn f(client: skylink_room::Client) -> Result<(), skylink_room::RoomError> {
+    /// use skylink_room::TransferOptions;
+    /// // 20 MB generated on the fly: any `AsyncRead + Unpin + Send + 'static` works.
+    /// let reader = tokio::io::AsyncReadExt::take(tokio::io::repeat(0x42), 20_000_000);
+    /// let (transfer_id, peers) = client
+    ///     .send_blob_reader(reader, 20_000_000, None, TransferOptions::default())
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RoomError::ReaderLength`] when the reader ends before `len` bytes or has more;
+    /// [`RoomError::Peer`] when reading or spooling fails; else as
+    /// [`Client::send_blob_data`].
+    pub async fn send_blob_reader<R>(
+        &self,
+        reader: R,
+        len: u64,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>), RoomError>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
+        let source = crate::transfer::spool_reader(reader, len).await?;
+        self.send_blob_source(source, targets, options).await
+    }
+
     /// `sendBlobData` of any [`ChunkSource`](skylink_dt::source::ChunkSource) of known
     /// length, read chunk by chunk as the transfer goes. The whole-payload SHA-1 the
     /// skylink-rs extension announces is computed first, in one streaming pass on a blocking
@@ -522,6 +569,44 @@ impl Client {
         self.call(|r| Command::Respond(p, t, accept, r)).await?
     }
 
+    /// `acceptDataTransfer(peerId, transferId, true)` for a blob download that is written
+    /// to `path` as it arrives instead of being assembled in memory, so receiving a large
+    /// file costs no more memory than one chunk (see [`crate::transfer::FileSink`]).
+    ///
+    /// The bytes go to a temporary `.<name>.part` next to `path`, renamed to `path` once the
+    /// last chunk arrived (and, between skylink-rs peers, the payload's SHA-1 matched); an
+    /// existing file at `path` is replaced then. A cancelled, rejected, failed or timed-out
+    /// download deletes the temporary file. A resumed transfer (skylink-rs extension) keeps
+    /// writing to it. The downloader's `incomingData` then carries [`TransferData::File`]
+    /// (the path and size) instead of the bytes; `dataTransferState` events are unchanged.
+    ///
+    /// ```no_run
+    /// # async fn f(client: skylink_room::Client, peer: &str, transfer: &str) -> Result<(), skylink_room::RoomError> {
+    /// client
+    ///     .accept_data_transfer_to_file(peer, transfer, "/tmp/downloads/report.pdf")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`RoomError::Peer`] when the temporary file cannot be created, for an unknown
+    /// transfer, or for a string (`sendURLData`) transfer (accept those with
+    /// [`Client::accept_data_transfer`]); [`RoomError::UnknownPeer`].
+    pub async fn accept_data_transfer_to_file(
+        &self,
+        peer_id: &str,
+        transfer_id: &str,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<(), RoomError> {
+        let path = path.as_ref();
+        let sink = crate::transfer::FileSink::create(path)
+            .map_err(|e| RoomError::Peer(format!("{}: {e}", path.display())))?;
+        let (p, t) = (peer_id.to_owned(), transfer_id.to_owned());
+        // on any error the sink comes back and is dropped, which deletes the temporary file
+        self.call(|r| Command::AcceptInto(p, t, Box::new(sink), r))
+            .await?
+    }
+
     /// `cancelDataTransfer(peerId, transferId)`, either direction.
     ///
     /// # Errors
@@ -555,7 +640,7 @@ impl Client {
     /// # Errors
     /// [`RoomError::Peer`] when no peer has that stream.
     pub async fn stream_data(&self, stream_id: &str, chunk: TransferData) -> Result<(), RoomError> {
-        if matches!(chunk, TransferData::Source(_)) {
+        if matches!(chunk, TransferData::Source(_) | TransferData::File { .. }) {
             return Err(RoomError::Peer(
                 "a stream chunk must be bytes or text".into(),
             ));
@@ -1013,6 +1098,15 @@ impl Engine {
                 let mut out = Vec::new();
                 let r = match (self.peers.as_mut(), self.session.as_ref()) {
                     (Some(p), Some(s)) => p.respond(s, &peer, &id, accept, &mut out).await,
+                    _ => Err(RoomError::NotInRoom),
+                };
+                self.apply(out).await;
+                let _ = reply.send(r);
+            }
+            Command::AcceptInto(peer, id, sink, reply) => {
+                let mut out = Vec::new();
+                let r = match (self.peers.as_mut(), self.session.as_ref()) {
+                    (Some(p), Some(s)) => p.accept_into(s, &peer, &id, sink, &mut out).await,
                     _ => Err(RoomError::NotInRoom),
                 };
                 self.apply(out).await;

@@ -48,6 +48,16 @@ pub enum RoomError {
     /// errors, e.g. `Unable to send stream as user is not in the Room.`).
     #[error("{0}")]
     Media(String),
+    /// A reader given to [`Client::send_blob_reader`](crate::Client::send_blob_reader) did not
+    /// hold exactly the announced number of bytes: it ended after `read` bytes (`read <
+    /// expected`) or had more (`read > expected`; reading stopped there).
+    #[error("the reader {} (announced {expected} bytes)", if .read < .expected { format!("ended after {} bytes", .read) } else { "holds more bytes".to_owned() })]
+    ReaderLength {
+        /// The announced length.
+        expected: u64,
+        /// Bytes read when the mismatch was found.
+        read: u64,
+    },
     /// The engine task is gone.
     #[error("engine stopped")]
     EngineStopped,

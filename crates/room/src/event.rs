@@ -150,6 +150,15 @@ pub enum TransferData {
     /// A blob sent from a [`ChunkSource`](skylink_dt::source::ChunkSource) (a file): only in
     /// the uploader's own events, which do not hold the bytes in memory.
     Source(skylink_dt::source::SharedSource),
+    /// A download saved to a file as it arrived (accepted with
+    /// [`Client::accept_data_transfer_to_file`](crate::Client::accept_data_transfer_to_file)):
+    /// only in the downloader's `incomingData`, which does not hold the bytes.
+    File {
+        /// Where the bytes are (the path given at acceptance).
+        path: std::path::PathBuf,
+        /// Length in bytes.
+        size: u64,
+    },
 }
 
 impl TransferData {
@@ -159,6 +168,7 @@ impl TransferData {
             TransferData::Bytes(b) => b.len(),
             TransferData::Text(t) => t.len(),
             TransferData::Source(s) => usize::try_from(s.len()).unwrap_or(usize::MAX),
+            TransferData::File { size, .. } => usize::try_from(*size).unwrap_or(usize::MAX),
         }
     }
 

@@ -435,6 +435,11 @@ fn data_json(d: &crate::event::TransferData) -> Value {
         crate::event::TransferData::Text(t) => Value::String(t.to_string()),
         // The bytes are on disk, not in memory: only the size (the caller omits `data`).
         crate::event::TransferData::Source(s) => json!({"size": s.len()}),
+        // Saved to disk as it arrived: where, and how much (no bytes).
+        crate::event::TransferData::File { path, size } => json!({
+            "path": path.to_string_lossy(),
+            "size": size,
+        }),
     }
 }
 

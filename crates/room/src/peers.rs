@@ -1140,6 +1140,24 @@ impl PeerSet {
         r.map_err(|e| RoomError::Peer(e.to_string()))
     }
 
+    /// `acceptDataTransfer(…, true)` writing the download through to `sink`.
+    pub(crate) async fn accept_into(
+        &mut self,
+        s: &Session,
+        peer_id: &str,
+        transfer_id: &str,
+        sink: Box<dyn skylink_dt::sink::ChunkSink>,
+        out: &mut Vec<Output>,
+    ) -> Result<(), RoomError> {
+        let slot = self
+            .slots
+            .get_mut(peer_id)
+            .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
+        let r = slot.dt.accept_into(transfer_id, sink);
+        drain(s, peer_id, slot, out).await;
+        r.map_err(|e| RoomError::Peer(e.to_string()))
+    }
+
     /// `cancelDataTransfer(peerId, transferId)`.
     pub(crate) async fn cancel(
         &mut self,
@@ -1204,7 +1222,7 @@ impl PeerSet {
                 TransferData::Bytes(b) => skylink_dt::transfer::Chunk::Binary(b),
                 TransferData::Text(t) => skylink_dt::transfer::Chunk::Text(t),
                 // refused by `Client::stream_data` before it gets here
-                TransferData::Source(_) => return 0,
+                TransferData::Source(_) | TransferData::File { .. } => return 0,
             };
             if slot.dt.stream_send(stream_id, c).is_ok() {
                 n += 1;

@@ -349,3 +349,196 @@ async fn transfer_resumes_after_the_uploaders_socket_drops() {
 async fn transfer_resumes_after_the_downloaders_socket_drops() {
     resume_after_a_dropped_socket("xfer-cut-down", false).await;
 }
+
+/// An async reader of `len` bytes of [`pattern`], generated on the fly (never a whole buffer).
+struct Generated {
+    pos: u64,
+    len: u64,
+}
+
+impl tokio::io::AsyncRead for Generated {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = (buf.remaining() as u64).min(self.len - self.pos) as usize;
+        let start = self.pos;
+        let bytes: Vec<u8> = (0..n as u64).map(|i| ((start + i) % 251) as u8).collect();
+        buf.put_slice(&bytes);
+        self.pos += n as u64;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// A fresh, empty directory under the system temp dir (removed when dropped).
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("skylink-room-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `send_blob_reader` from a generated 20 MB reader, received with
+/// `accept_data_transfer_to_file`: byte-exact on disk, `incomingData` carries the path, no
+/// temporary file is left; readers of the wrong length are typed errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_reader_sent_and_received_to_file() {
+    let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair("xfer-reader").await;
+    let dir = TempDir::new("to-file");
+    let len: u64 = 20_000_000;
+    let t = Instant::now();
+    let (id, peers) = a
+        .send_blob_reader(
+            Generated { pos: 0, len },
+            len,
+            Some(vec![b_id.clone()]),
+            TransferOptions {
+                name: Some("generated.bin".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("send");
+    assert_eq!(peers, vec![b_id.clone()]);
+    let (rid, info) = request(&mut b_rx).await;
+    assert_eq!(rid, id);
+    assert_eq!(info["size"], len);
+    let dest = dir.0.join("generated.bin");
+    b.accept_data_transfer_to_file(&a_id, &id, &dest)
+        .await
+        .expect("accept to file");
+    assert_eq!(dir.names(), vec![".generated.bin.part".to_owned()]);
+    let (path, size) = wait_for(&mut b_rx, "incomingData", |e| match e {
+        Event::IncomingData {
+            data: TransferData::File { path, size },
+            is_self: false,
+            ..
+        } => Some((path.clone(), *size)),
+        _ => None,
+    })
+    .await;
+    state(&mut a_rx, &id, "uploadCompleted").await;
+    eprintln!("20 MB from a reader to a file in {:?}", t.elapsed());
+    assert_eq!(path, dest);
+    assert_eq!(size, len);
+    assert_eq!(dir.names(), vec!["generated.bin".to_owned()]);
+    let got = std::fs::read(&dest).expect("saved");
+    assert_eq!(got.len() as u64, len);
+    assert!(
+        got.iter()
+            .enumerate()
+            .all(|(i, &b)| b == (i as u64 % 251) as u8),
+        "bytes intact"
+    );
+    // the JSON of a saved download names the file instead of carrying the bytes
+    let ev = Event::IncomingData {
+        data: TransferData::File {
+            path: dest.clone(),
+            size,
+        },
+        transfer_id: id.clone(),
+        peer_id: a_id.clone(),
+        transfer_info: info,
+        is_self: false,
+    };
+    let j = ev.to_json();
+    assert_eq!(j["data"]["path"], dest.to_string_lossy().as_ref(), "{j}");
+    assert_eq!(j["data"]["size"], len);
+
+    // Wrong lengths are refused before anything is sent.
+    let short = a
+        .send_blob_reader(Generated { pos: 0, len: 10 }, 11, None, Default::default())
+        .await;
+    assert_eq!(
+        short.unwrap_err(),
+        skylink_room::RoomError::ReaderLength {
+            expected: 11,
+            read: 10
+        }
+    );
+    let long = a
+        .send_blob_reader(
+            Generated { pos: 0, len: 1000 },
+            999,
+            None,
+            Default::default(),
+        )
+        .await;
+    assert!(
+        matches!(long, Err(skylink_room::RoomError::ReaderLength { expected: 999, read }) if read > 999),
+        "{long:?}"
+    );
+    // A string transfer cannot go to a file; the temporary file is removed.
+    let (id, _) = a
+        .send_url_data(
+            "data:text/plain,hi",
+            Some(vec![b_id.clone()]),
+            Default::default(),
+        )
+        .await
+        .expect("send url");
+    request(&mut b_rx).await;
+    assert!(
+        b.accept_data_transfer_to_file(&a_id, &id, dir.0.join("u.txt"))
+            .await
+            .is_err()
+    );
+    assert_eq!(dir.names(), vec!["generated.bin".to_owned()]);
+    b.accept_data_transfer(&a_id, &id, false)
+        .await
+        .expect("reject");
+}
+
+/// A download to a file cancelled mid-way (by the receiver, then by the sender) leaves no file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_file_download_leaves_no_file() {
+    let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair("xfer-cancel-file").await;
+    let dir = TempDir::new("cancel-file");
+    for by_receiver in [true, false] {
+        let len: u64 = 32 << 20;
+        let (id, _) = a
+            .send_blob_reader(
+                Generated { pos: 0, len },
+                len,
+                Some(vec![b_id.clone()]),
+                TransferOptions::default(),
+            )
+            .await
+            .expect("send");
+        request(&mut b_rx).await;
+        let dest = dir.0.join("big.bin");
+        b.accept_data_transfer_to_file(&a_id, &id, &dest)
+            .await
+            .expect("accept");
+        state(&mut b_rx, &id, "downloading").await;
+        assert_eq!(dir.names(), vec![".big.bin.part".to_owned()]);
+        if by_receiver {
+            b.cancel_data_transfer(&a_id, &id).await.expect("cancel");
+        } else {
+            a.cancel_data_transfer(&b_id, &id).await.expect("cancel");
+        }
+        state(&mut b_rx, &id, "cancel").await;
+        state(&mut a_rx, &id, "cancel").await;
+        assert!(dir.names().is_empty(), "left: {:?}", dir.names());
+    }
+}

@@ -397,6 +397,42 @@ impl Skylink {
             .await?)
     }
 
+    /// `sendBlobData` of any async reader of `len` bytes ("any async reader — stream from
+    /// disk, never buffer a whole large file"): the reader is spooled, hashed on the way,
+    /// into an anonymous temporary file that is then sent chunk by chunk (see
+    /// [`skylink_room::Client::send_blob_reader`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(skylink: skylink::Skylink) -> skylink::Result<()> {
+    /// let file = tokio::fs::File::open("video.webm").await.expect("file");
+    /// let len = file.metadata().await.expect("metadata").len();
+    /// let (transfer_id, _peers) = skylink
+    ///     .send_blob_reader(file, len, None, skylink::TransferOptions::default())
+    ///     .await?;
+    /// # let _ = transfer_id;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The reader fails or does not hold exactly `len` bytes
+    /// ([`skylink_room::RoomError::ReaderLength`]); else as [`Skylink::send_blob_data`].
+    pub async fn send_blob_reader<R>(
+        &self,
+        reader: R,
+        len: u64,
+        targets: Option<Vec<String>>,
+        options: TransferOptions,
+    ) -> Result<(String, Vec<String>)>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
+        Ok(self
+            .inner
+            .client
+            .send_blob_reader(reader, len, targets, options)
+            .await?)
+    }
+
     /// `sendURLData(data, timeout, targetPeerId)`: a string transfer.
     ///
     /// # Errors
@@ -428,6 +464,27 @@ impl Skylink {
             .inner
             .client
             .accept_data_transfer(peer_id, transfer_id, accept)
+            .await?)
+    }
+
+    /// `acceptDataTransfer(peerId, transferId, true)` for a blob download written to `path`
+    /// as it arrives (through a temporary `.<name>.part`, renamed on completion; deleted on
+    /// cancel or error), so a large download is never held in memory. The `incomingData`
+    /// event then carries [`TransferData::File`] instead of the bytes (see
+    /// [`skylink_room::Client::accept_data_transfer_to_file`]).
+    ///
+    /// # Errors
+    /// Unknown peer or transfer, a string transfer, or the file cannot be created.
+    pub async fn accept_data_transfer_to_file(
+        &self,
+        peer_id: &str,
+        transfer_id: &str,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<()> {
+        Ok(self
+            .inner
+            .client
+            .accept_data_transfer_to_file(peer_id, transfer_id, path)
             .await?)
     }
 

@@ -190,6 +190,10 @@ pub fn event_line(ev: &Event) -> Option<String> {
             TransferData::Source(s) => {
                 format!("<{peer_id} stream {stream_id}> {} bytes", s.len())
             }
+            // stream chunks are never saved to files; listed for completeness
+            TransferData::File { size, .. } => {
+                format!("<{peer_id} stream {stream_id}> {size} bytes")
+            }
         }),
         Event::IncomingDataStreamStopped {
             stream_id,

@@ -88,6 +88,8 @@ pub struct Ctx {
     pub tracker: SharedTracker,
     /// Decoder probes on the received tracks (`getRemoteMedia`).
     pub probes: super::media::Probes,
+    /// `--download-dir` (absolute): accepted blob downloads are written there as they arrive.
+    pub download_dir: Option<std::path::PathBuf>,
 }
 
 /// What running a command gives: its reply now, or a wait for it (transfers).

@@ -159,6 +159,11 @@ impl Tracker {
         }
     }
 
+    /// The last `transferInfo` of a transfer in progress.
+    pub fn transfer_info(&self, id: &str) -> Option<&Value> {
+        self.transfers.get(id).map(|t| &t.info)
+    }
+
     fn transfer_state(&mut self, id: &str, peer: &str, state: &str, info: &Value, upload: bool) {
         if is_terminal(state) {
             if let Some(t) = self.transfers.get_mut(id) {
@@ -461,7 +466,8 @@ async fn wait_transfer(
 }
 
 /// `acceptDataTransfer(peerId, transferId, accept)`: `accept` absent or false rejects (as in
-/// the reference). Result `null`.
+/// the reference). Result `null`. With `--download-dir` an accepted blob download is written
+/// to its file as it arrives (the path is picked now; see [`super::download::reserve`]).
 pub async fn accept_data_transfer(ctx: &Ctx, p: &Params) -> CmdResult {
     let peer = req_str(p, "peerId")?;
     let id = req_str(p, "transferId")?;
@@ -470,6 +476,31 @@ pub async fn accept_data_transfer(ctx: &Ctx, p: &Params) -> CmdResult {
         Some(Value::Bool(b)) => *b,
         Some(other) => return Err(format!("accept must be a boolean, not {other}")),
     };
+    if accept && let Some(dir) = &ctx.download_dir {
+        let info = ctx
+            .tracker
+            .lock()
+            .ok()
+            .and_then(|t| t.transfer_info(&id).cloned());
+        if let Some(info) = info.filter(|i| i["dataType"] == "blob") {
+            let name = info["name"].as_str().unwrap_or(&id);
+            match super::download::reserve(dir, name) {
+                Ok(path) => match ctx
+                    .client
+                    .accept_data_transfer_to_file(&peer, &id, &path)
+                    .await
+                {
+                    Ok(()) => return Ok(Value::Null),
+                    // e.g. the temporary file cannot be created: accepted in memory below,
+                    // saved (or `saveError`) on completion as without a file sink
+                    Err(e) => tracing::warn!(path = %path.display(), error = %e,
+                        "download to a file failed; accepting it in memory"),
+                },
+                Err(e) => tracing::warn!(dir = %dir.display(), name, error = %e,
+                    "no file name for a download; accepting it in memory"),
+            }
+        }
+    }
     ctx.client
         .accept_data_transfer(&peer, &id, accept)
         .await

@@ -1,5 +1,8 @@
-//! `--download-dir`: completed downloads saved as files under one directory, named after the
-//! WRQ's `name` but never outside that directory.
+//! `--download-dir`: downloads saved as files under one directory, named after the WRQ's
+//! `name` but never outside that directory. A blob download is written to disk as it arrives
+//! (the path is picked by [`reserve`] when it is accepted, the bytes go to a temporary
+//! `.<name>.part` renamed on completion, see `skylink_room::transfer::FileSink`); a
+//! `sendURLData` text is assembled in memory and written by [`save`] when it completes.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -65,6 +68,37 @@ fn candidate(name: &str, n: u32) -> String {
     format!("{stem} ({n}){ext}")
 }
 
+/// True when `path` or the temporary file of a download to it exists (a symlink counts,
+/// dangling or not).
+fn taken(path: &Path) -> bool {
+    let part = match path.file_name() {
+        Some(n) => path.with_file_name(format!(".{}.part", n.to_string_lossy())),
+        None => return true,
+    };
+    path.symlink_metadata().is_ok() || part.symlink_metadata().is_ok()
+}
+
+/// Picks the path a download named `name` is written to when it is accepted: as [`save`],
+/// the sanitised name under `dir`, numbered while the name (or a download still being
+/// written to it, `.<name>.part`) is taken. Nothing is created here; the download's
+/// temporary file reserves the name until it completes.
+///
+/// # Errors
+/// Every candidate name taken.
+pub fn reserve(dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+    let name = sanitize(name);
+    for n in 0..MAX_SUFFIX {
+        let path = dir.join(candidate(&name, n));
+        if !taken(&path) {
+            return Ok(path);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{MAX_SUFFIX} files named like {name:?} already exist"),
+    ))
+}
+
 /// Writes `data` (bytes as they are, text as UTF-8) to a new file under `dir` named after the
 /// sanitised `name`, numbered when the name is taken (files are created exclusively, so an
 /// existing file or symlink is never overwritten or followed). Returns the file's path.
@@ -80,6 +114,12 @@ pub fn save(dir: &Path, name: &str, data: &TransferData) -> std::io::Result<Path
             return Err(std::io::Error::other(
                 "an upload's own source is not saved (the file is already on disk)",
             ));
+        }
+        TransferData::File { path, .. } => {
+            return Err(std::io::Error::other(format!(
+                "already saved as {}",
+                path.display()
+            )));
         }
     };
     for n in 0..MAX_SUFFIX {
@@ -135,6 +175,19 @@ mod tests {
         assert_eq!(candidate("a.tar", 2), "a (2).tar");
         assert_eq!(candidate("noext", 1), "noext (1)");
         assert_eq!(candidate(".bashrc", 1), ".bashrc (1)");
+    }
+
+    #[test]
+    fn reserve_skips_names_being_downloaded() {
+        let dir = std::env::temp_dir().join(format!("skylink-dl-res-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let dir = prepare_dir(&dir).expect("dir");
+        assert_eq!(reserve(&dir, "../a.bin").expect("a"), dir.join("a.bin"));
+        std::fs::write(dir.join(".a.bin.part"), b"").expect("part");
+        assert_eq!(reserve(&dir, "a.bin").expect("a"), dir.join("a (1).bin"));
+        std::fs::write(dir.join("a (1).bin"), b"").expect("file");
+        assert_eq!(reserve(&dir, "a.bin").expect("a"), dir.join("a (2).bin"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

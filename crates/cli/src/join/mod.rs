@@ -230,6 +230,7 @@ pub async fn run(args: JoinArgs) -> anyhow::Result<i32> {
             .unwrap_or_else(|| Value::String(String::new())),
         tracker: Arc::clone(&tracker),
         probes,
+        download_dir: download_dir.clone(),
     };
     let media_plan = media::Plan::from_args(&args);
     // The writer's own handle keeps the engine (and its event channel) alive until the
@@ -465,6 +466,15 @@ impl Writer {
     /// A received file (`incomingData` from a peer) saved under `--download-dir`: `None`
     /// without it, else the path or the error text.
     fn save_download(&self, ev: &Event) -> Option<Result<PathBuf, String>> {
+        // written to disk as it arrived (accepted with a file sink): already saved
+        if let Event::IncomingData {
+            data: skylink_room::TransferData::File { path, .. },
+            is_self: false,
+            ..
+        } = ev
+        {
+            return Some(Ok(path.clone()));
+        }
         let dir = self.download_dir.as_deref()?;
         let Event::IncomingData {
             data,
