@@ -4,7 +4,11 @@
 //! * **resumable transfers** — after the channel is lost, the uploader re-sends its WRQ (same
 //!   transfer id) and the downloader answers `ACK n` with n = its complete chunks, so the
 //!   transfer continues from there;
-//! * completion of an extended transfer is verified with a whole-payload SHA-1.
+//! * completion of an extended transfer is verified with a whole-payload SHA-1. The uploader
+//!   either announces it in the WRQ (when it is known up front: strings, sources hashed
+//!   before) or hashes the chunks as it sends them and sends the digest as a
+//!   `{"type":"rsDigest","sha1":…}` message right before the last chunk (blobs and files: no
+//!   extra pass over the payload before the WRQ).
 //!
 //! Negotiation is in-band and two-way. The uploader adds an `ext` object to its WRQ only when
 //! the peer's [`Dialect`](crate::version::Dialect) says the peer is one of ours (signaling agent
@@ -15,8 +19,10 @@
 //!
 //! ```
 //! use skylink_dt::ext::{ExtOffer, sha1_hex};
-//! let o = ExtOffer { window: 8, resume: true, sha1: sha1_hex(b"abc") };
+//! let o = ExtOffer { window: 8, resume: true, sha1: Some(sha1_hex(b"abc")) };
 //! assert_eq!(ExtOffer::from_value(&o.to_value()), Some(o));
+//! let later = ExtOffer { window: 8, resume: true, sha1: None };
+//! assert_eq!(ExtOffer::from_value(&later.to_value()), Some(later));
 //! ```
 
 use serde_json::{Map, Value, json};
@@ -54,28 +60,33 @@ pub struct ExtOffer {
     pub window: u32,
     /// Offers resuming.
     pub resume: bool,
-    /// Hex SHA-1 of the whole payload (bytes of a blob, UTF-8 of a string).
-    pub sha1: String,
+    /// Hex SHA-1 of the whole payload (bytes of a blob, UTF-8 of a string); `None`: it
+    /// follows in a [`DIGEST_TYPE`] message before the last chunk.
+    pub sha1: Option<String>,
 }
 
 impl ExtOffer {
     /// As JSON.
     pub fn to_value(&self) -> Value {
-        json!({"v": 1, "window": self.window, "resume": self.resume, "sha1": self.sha1})
+        let mut v = json!({"v": 2, "window": self.window, "resume": self.resume});
+        if let (Some(sha1), Some(o)) = (&self.sha1, v.as_object_mut()) {
+            o.insert("sha1".into(), Value::String(sha1.clone()));
+        }
+        v
     }
 
     /// Parse (None when absent or malformed: the plain protocol is used).
     pub fn from_value(v: &Value) -> Option<ExtOffer> {
         let o = v.as_object()?;
         let window = o.get("window")?.as_u64()?.clamp(1, MAX_WINDOW as u64) as u32;
-        let sha1 = o.get("sha1")?.as_str()?;
-        if sha1.len() != 40 || !sha1.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
+        let sha1 = match o.get("sha1") {
+            None => None,
+            Some(v) => Some(valid_sha1(v.as_str()?)?),
+        };
         Some(ExtOffer {
             window,
             resume: o.get("resume")?.as_bool()?,
-            sha1: sha1.to_ascii_lowercase(),
+            sha1,
         })
     }
 
@@ -116,6 +127,41 @@ impl ExtAnswer {
             resume: offer.resume && ours.resume,
         }
     }
+}
+
+/// `type` of the message carrying a digest that was not in the WRQ.
+pub const DIGEST_TYPE: &str = "rsDigest";
+
+/// The digest message (sent on the transfer's channel right before its last chunk).
+///
+/// ```
+/// use skylink_dt::ext::{digest_message, digest_of, sha1_hex};
+/// use skylink_dt::message::Message;
+/// let m = digest_message("A", &sha1_hex(b"abc"));
+/// let Message::Unknown(map) = Message::from_json(&m.to_json()).unwrap() else { panic!() };
+/// assert_eq!(digest_of(&map), Some(sha1_hex(b"abc")));
+/// ```
+pub fn digest_message(sender: &str, sha1: &str) -> crate::message::Message {
+    let map = [
+        ("type".to_owned(), Value::from(DIGEST_TYPE)),
+        ("sender".to_owned(), Value::from(sender)),
+        ("sha1".to_owned(), Value::from(sha1)),
+    ]
+    .into_iter()
+    .collect();
+    crate::message::Message::Unknown(map)
+}
+
+/// The SHA-1 of a digest message (`None` for any other message or a malformed digest).
+pub fn digest_of(map: &Map<String, Value>) -> Option<String> {
+    if map.get("type")?.as_str()? != DIGEST_TYPE {
+        return None;
+    }
+    valid_sha1(map.get("sha1")?.as_str()?)
+}
+
+fn valid_sha1(s: &str) -> Option<String> {
+    (s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
 }
 
 /// Lower-case hex SHA-1.

@@ -621,7 +621,12 @@ impl PeerDt {
                 };
                 self.push_actions(label, acts);
             }
-            Incoming::Message(_) => {}
+            Incoming::Message(m @ Message::Unknown(_)) => {
+                if let Some(Binding::Download(d)) = self.bindings.get_mut(label) {
+                    let acts = d.handle_message(&m);
+                    self.push_actions(label, acts);
+                }
+            }
             Incoming::TextChunk(t) => self.chunk(label, Chunk::Text(t), now),
             Incoming::BinaryChunk(b) => self.chunk(label, Chunk::Binary(b), now),
         }

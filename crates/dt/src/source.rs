@@ -8,9 +8,10 @@
 //! bytes are never kept by the session beyond the frame being built, so an upload's memory
 //! does not grow with the payload size.
 //!
-//! The skylink-rs extension ([`crate::ext`]) announces a SHA-1 of the whole payload in the WRQ;
-//! for a source it is computed by one streaming pass in [`SharedSource::sha1_hex`] (1 MiB
-//! reads) and cached, so sending one source to several peers reads it once for the checksum.
+//! The skylink-rs extension ([`crate::ext`]) checks a SHA-1 of the whole payload. An upload
+//! hashes the chunks it reads anyway and sends the digest before the last chunk; a source
+//! whose digest is already known ([`SharedSource::with_sha1`], or [`SharedSource::sha1_hex`]
+//! computed by one streaming pass of 1 MiB reads and cached) has it announced in the WRQ.
 //!
 //! ```
 //! use skylink_dt::source::{ChunkSource, SharedSource};
@@ -114,6 +115,12 @@ impl SharedSource {
     /// Total length in bytes.
     pub fn len(&self) -> u64 {
         self.inner.len()
+    }
+
+    /// The whole-payload SHA-1 if it is already known (given to [`SharedSource::with_sha1`]
+    /// or computed by [`SharedSource::sha1_hex`]); never reads the source.
+    pub fn known_sha1(&self) -> Option<String> {
+        self.sha1.get().cloned()
     }
 
     /// True when the source holds no bytes.

@@ -542,6 +542,13 @@ pub struct Upload {
     offer: Option<ExtOffer>,
     window: u32,
     resume_ok: bool,
+    /// The downloader answered the extension offer.
+    ext_on: bool,
+    /// Running SHA-1 of the chunks read so far and how many chunks it covers, when the offer
+    /// left the digest for later (see [`crate::ext`]).
+    hasher: Option<(sha1::Sha1, usize)>,
+    /// That digest once the last chunk was read.
+    digest: Option<String>,
     acked: usize,
     next_send: usize,
 }
@@ -613,21 +620,22 @@ impl Upload {
             direction: TransferDirection::Upload,
             percentage: 0.0,
         };
-        let offer = match cfg.ext {
-            Some(e) => Some(ExtOffer {
-                window: e.max_window.clamp(1, crate::ext::MAX_WINDOW),
-                resume: e.resume,
-                sha1: match &payload {
-                    Payload::Blob { data, .. } => sha1_hex(data),
-                    Payload::Text(t) => sha1_hex(t.as_bytes()),
-                    Payload::Source { source, .. } => source
-                        .sha1_hex()
-                        .map_err(|e| DtError::Source(e.to_string()))?,
-                    Payload::Stored { .. } => unreachable!("refused above"),
-                },
-            }),
-            None => None,
-        };
+        let offer = cfg.ext.map(|e| ExtOffer {
+            window: e.max_window.clamp(1, crate::ext::MAX_WINDOW),
+            resume: e.resume,
+            // Strings are small and chunked by UTF-16 units: hashed here. Blobs and sources
+            // are hashed chunk by chunk as they are sent (no pass before the WRQ) unless the
+            // digest is already known.
+            sha1: match &payload {
+                Payload::Text(t) => Some(sha1_hex(t.as_bytes())),
+                Payload::Source { source, .. } => source.known_sha1(),
+                Payload::Blob { .. } | Payload::Stored { .. } => None,
+            },
+        });
+        let hasher = offer
+            .as_ref()
+            .filter(|o| o.sha1.is_none())
+            .map(|_| (<sha1::Sha1 as sha1::Digest>::new(), 0));
         Ok(Upload {
             cfg,
             payload,
@@ -639,6 +647,9 @@ impl Upload {
             offer,
             window: 1,
             resume_ok: false,
+            ext_on: false,
+            hasher,
+            digest: None,
             acked: 0,
             next_send: 0,
         })
@@ -758,19 +769,38 @@ impl Upload {
 
     /// Encode chunk `i`, reading it from the payload's source if it has one.
     fn read_chunk(&self, i: usize) -> Result<Option<OutFrame>, DtError> {
+        self.read_chunk_with(i, |_| {})
+    }
+
+    /// [`Upload::read_chunk`], showing the chunk's payload bytes to `seen` (blobs and sources).
+    fn read_chunk_with(
+        &self,
+        i: usize,
+        mut seen: impl FnMut(&[u8]),
+    ) -> Result<Option<OutFrame>, DtError> {
         let Some(r) = self.plan.range(i) else {
             return Ok(None);
         };
         let binary = self.plan.encoding() == ChunkEncoding::Binary;
+        let encode = |raw: &[u8]| {
+            if binary {
+                OutFrame::Binary(raw.to_vec())
+            } else {
+                OutFrame::Text(encode_base64_chunk(raw))
+            }
+        };
         Ok(Some(match &self.payload {
-            Payload::Blob { data, .. } if binary => OutFrame::Binary(data[r].to_vec()),
-            Payload::Blob { data, .. } => OutFrame::Text(encode_base64_chunk(&data[r])),
+            Payload::Blob { data, .. } => {
+                seen(&data[r.clone()]);
+                encode(&data[r])
+            }
             Payload::Text(t) => OutFrame::Text(t[r].to_owned()),
             Payload::Stored { .. } => return Ok(None),
             Payload::Source { source, .. } => {
                 let bytes = source
                     .read_vec(r.start as u64, r.len())
                     .map_err(|e| DtError::Source(e.to_string()))?;
+                seen(&bytes);
                 if binary {
                     OutFrame::Binary(bytes)
                 } else {
@@ -778,6 +808,27 @@ impl Upload {
                 }
             }
         }))
+    }
+
+    /// Reads chunk `i` for sending, feeding the deferred digest when `i` is the next chunk it
+    /// has not covered (re-sent chunks after a resume are not hashed twice).
+    fn next_frame(&mut self, i: usize) -> Result<Option<OutFrame>, DtError> {
+        let mut hasher = self.hasher.take();
+        let frame = self.read_chunk_with(i, |raw| {
+            if let Some((h, done)) = hasher.as_mut()
+                && *done == i
+            {
+                sha1::Digest::update(h, raw);
+                *done += 1;
+            }
+        });
+        match hasher {
+            Some((h, done)) if done == self.plan.len() => {
+                self.digest = Some(hex(&sha1::Digest::finalize(h)));
+            }
+            other => self.hasher = other,
+        }
+        frame
     }
 
     /// A terminal-style state event carrying an error, at the current percentage.
@@ -878,8 +929,19 @@ impl Upload {
         let k = self.plan.len();
         let pct = round2(self.acked as f64 / k as f64 * 100.0);
         while self.next_send < k && self.next_send < self.acked + self.window as usize {
-            match self.read_chunk(self.next_send) {
-                Ok(Some(f)) => out.push(Action::Send(f)),
+            match self.next_frame(self.next_send) {
+                Ok(Some(f)) => {
+                    // The deferred digest goes right before the last chunk: the downloader
+                    // holds it when the payload completes (same ordered channel).
+                    if self.next_send + 1 == k
+                        && self.ext_on
+                        && let Some(d) = &self.digest
+                    {
+                        let msg = crate::ext::digest_message(&self.cfg.local_id, d);
+                        out.push(Action::Send(msg.to_frame()));
+                    }
+                    out.push(Action::Send(f));
+                }
                 Ok(None) => {}
                 Err(e) => {
                     out.push(Action::Send(
@@ -947,6 +1009,11 @@ impl Upload {
                 {
                     self.window = ans.window;
                     self.resume_ok = ans.resume;
+                    self.ext_on = true;
+                }
+                if negotiating && !self.ext_on {
+                    // plain protocol: nobody will check a digest
+                    self.hasher = None;
                 }
                 match a.ack_n {
                     None => self.reject(&mut out),
@@ -1214,6 +1281,8 @@ pub struct Download {
     /// Running SHA-1 of the assembled bytes (extension only) and how many bytes it covers:
     /// the checksum is hashed as chunks arrive, not in one pass after the last one.
     hasher: Option<(sha1::Sha1, usize)>,
+    /// The uploader's digest when it came after the WRQ ([`crate::ext::DIGEST_TYPE`]).
+    digest: Option<String>,
 }
 
 impl std::fmt::Debug for Download {
@@ -1299,6 +1368,7 @@ impl Download {
             deadline: None,
             residual: Residual::None,
             offer: ExtOffer::from_extra(&wrq.extra),
+            digest: None,
             answer: None,
             hasher: None,
             cfg,
@@ -1703,9 +1773,20 @@ impl Download {
                         Assembled::Sink { .. } => String::new(),
                     },
                 };
-                if sum != o.sha1 {
-                    self.fail("checksum mismatch".into(), true, &mut out);
-                    return out;
+                match o.sha1.as_ref().or(self.digest.as_ref()) {
+                    Some(want) if *want == sum => {}
+                    Some(_) => {
+                        self.fail("checksum mismatch".into(), true, &mut out);
+                        return out;
+                    }
+                    None => {
+                        self.fail(
+                            "checksum missing: no digest before the last chunk".into(),
+                            true,
+                            &mut out,
+                        );
+                        return out;
+                    }
                 }
             }
             let payload = match std::mem::replace(&mut self.data, Assembled::Bytes(Vec::new())) {
@@ -1753,6 +1834,14 @@ impl Download {
         out
     }
 
+    /// The uploader's deferred digest ([`crate::ext::digest_message`]); kept until the
+    /// payload completes (also across a resume). Ignored without a negotiated extension.
+    pub fn handle_digest(&mut self, sha1: &str) {
+        if self.answer.is_some() && !self.is_terminal() {
+            self.digest = Some(sha1.to_owned());
+        }
+    }
+
     /// A protocol message arrived on the session's channel.
     pub fn handle_message(&mut self, msg: &Message) -> Vec<Action> {
         let mut out = Vec::new();
@@ -1760,6 +1849,11 @@ impl Download {
             return out;
         }
         match msg {
+            Message::Unknown(m) => {
+                if let Some(sha1) = crate::ext::digest_of(m) {
+                    self.handle_digest(&sha1);
+                }
+            }
             Message::Cancel(c) => {
                 self.deadline = None;
                 let message = c

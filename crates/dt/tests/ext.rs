@@ -164,8 +164,20 @@ fn pipelined_transfer_between_our_peers() {
         panic!()
     };
     assert!(
-        wrq.contains(r#""ext":{"v":1,"window":16,"resume":true,"sha1":""#),
-        "{wrq}"
+        wrq.contains(r#""ext":{"v":2,"window":16,"resume":true}}"#),
+        "a blob's digest is not computed before the WRQ: {wrq}"
+    );
+    // ... it comes right before the last chunk
+    let last = log.a_frames.len() - 1;
+    let OutFrame::Text(digest) = &log.a_frames[last - 1] else {
+        panic!("no digest before the last chunk")
+    };
+    assert_eq!(
+        *digest,
+        format!(
+            r#"{{"type":"rsDigest","sender":"A","sha1":"{}"}}"#,
+            sha1_hex(&payload)
+        )
     );
     let OutFrame::Text(ack0) = &log.b_frames[0] else {
         panic!()
@@ -316,7 +328,7 @@ fn checksum_mismatch_never_completes() {
     let offer = ExtOffer {
         window: 4,
         resume: false,
-        sha1: sha1_hex(b"something else"),
+        sha1: Some(sha1_hex(b"something else")),
     };
     let w = format!(
         r#"{{"type":"WRQ","transferId":"A_4","name":"x","size":4,"originalSize":3,"dataType":"blob","mimeType":null,"chunkType":"string","chunkSize":65536,"timeout":60,"isPrivate":false,"sender":"A","agent":"rust","version":1,"target":"B","ext":{}}}"#,
@@ -336,6 +348,42 @@ fn checksum_mismatch_never_completes() {
             .iter()
             .any(|a| matches!(a, Action::Event(Event::IncomingData { .. })))
     );
+}
+
+/// A downloader of a deferred-digest transfer: a wrong digest or none at all never completes.
+#[test]
+fn deferred_digest_mismatch_or_absence_never_completes() {
+    let now = Instant::now();
+    let offer = ExtOffer {
+        window: 4,
+        resume: false,
+        sha1: None,
+    };
+    let w = format!(
+        r#"{{"type":"WRQ","transferId":"A_5","name":"x","size":4,"originalSize":3,"dataType":"blob","mimeType":null,"chunkType":"string","chunkSize":65536,"timeout":60,"isPrivate":false,"sender":"A","agent":"rust","version":1,"target":"B","ext":{}}}"#,
+        offer.to_value()
+    );
+    let Message::Wrq(w) = Message::from_json(&w).unwrap() else {
+        panic!()
+    };
+    for digest in [Some(sha1_hex(b"abd")), None, Some(sha1_hex(b"abc"))] {
+        let (mut d, _) =
+            Download::new(DownloadConfig::new("B", "A", "A_5", ChannelKind::Data), &w).unwrap();
+        d.accept().unwrap();
+        if let Some(s) = &digest {
+            d.handle_digest(s);
+        }
+        let acts = d.handle_chunk(Chunk::Text("YWJj"), now);
+        let completed = acts
+            .iter()
+            .any(|a| matches!(a, Action::Event(Event::IncomingData { .. })));
+        if digest == Some(sha1_hex(b"abc")) {
+            assert!(completed, "the right digest completes");
+        } else {
+            assert_eq!(d.outcome(), Some(Outcome::Failed), "{digest:?}");
+            assert!(!completed);
+        }
+    }
 }
 
 #[test]
@@ -425,15 +473,25 @@ fn source_payload_resumes_and_arrives_intact() {
     let OutFrame::Text(wrq) = &log.a_frames[0] else {
         panic!()
     };
-    assert!(wrq.contains(&sha1_hex(&payload)), "checksum offered: {wrq}");
+    assert!(
+        !wrq.contains("sha1"),
+        "no checksum pass before the WRQ: {wrq}"
+    );
+    let digest = format!(r#""sha1":"{}""#, sha1_hex(&payload));
+    assert!(
+        log2.a_frames
+            .iter()
+            .any(|f| matches!(f, OutFrame::Text(t) if t.contains(&digest))),
+        "the digest follows after the resume"
+    );
     assert!(
         received(&log2.b_events) == Some(payload.clone()),
         "payload intact"
     );
-    // one pass for the checksum, then every chunk at least once (re-sent ones again)
+    // every chunk read once while hashing it, the re-sent ones again; no separate pass
     let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
     let len = payload.len() as u64;
-    assert!(read >= 2 * len && read < 3 * len, "read {read} of {len}");
+    assert!(read >= len && read < 2 * len, "read {read} of {len}");
 }
 
 #[test]

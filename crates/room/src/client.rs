@@ -516,24 +516,21 @@ impl Client {
     }
 
     /// `sendBlobData` of any [`ChunkSource`](skylink_dt::source::ChunkSource) of known
-    /// length, read chunk by chunk as the transfer goes. The whole-payload SHA-1 the
-    /// skylink-rs extension announces is computed first, in one streaming pass on a blocking
-    /// thread (so the engine keeps running meanwhile). Same results as
-    /// [`Client::send_blob_data`].
+    /// length, read chunk by chunk as the transfer goes (each chunk once, plus re-sent ones
+    /// after a resume). Towards skylink-rs peers the whole-payload SHA-1 of the extension is
+    /// hashed from those same reads and sent before the last chunk, unless the source already
+    /// knows it ([`SharedSource::with_sha1`](skylink_dt::source::SharedSource::with_sha1)).
+    /// A read error fails the transfer (`dataTransferState` `error`, CANCEL to the peer).
+    /// Same results as [`Client::send_blob_data`].
     ///
     /// # Errors
-    /// [`RoomError::Peer`] when the source cannot be read; else as [`Client::send_blob_data`].
+    /// As [`Client::send_blob_data`].
     pub async fn send_blob_source(
         &self,
         source: skylink_dt::source::SharedSource,
         targets: Option<Vec<String>>,
         options: TransferOptions,
     ) -> Result<(String, Vec<String>), RoomError> {
-        let hashing = source.clone();
-        tokio::task::spawn_blocking(move || hashing.sha1_hex())
-            .await
-            .map_err(|e| RoomError::Peer(format!("checksum task: {e}")))?
-            .map_err(|e| RoomError::Peer(format!("reading the payload: {e}")))?;
         let payload = skylink_dt::transfer::Payload::source(source, options.mime_type.as_deref());
         self.call(|r| Command::SendData(payload, targets, options, r))
             .await?
