@@ -4,10 +4,12 @@
 //! * **resumable transfers** — after the channel is lost, the uploader re-sends its WRQ (same
 //!   transfer id) and the downloader answers `ACK n` with n = its complete chunks, so the
 //!   transfer continues from there;
-//! * completion of an extended transfer is verified with a whole-payload SHA-1. The uploader
+//! * completion of an extended transfer is verified with a whole-payload XXH3-128 digest (a
+//!   check against our own bugs and mismatched resumes: DTLS already authenticates every
+//!   byte, so a fast non-cryptographic hash is enough). The uploader
 //!   either announces it in the WRQ (when it is known up front: strings, sources hashed
 //!   before) or hashes the chunks as it sends them and sends the digest as a
-//!   `{"type":"rsDigest","sha1":…}` message right before the last chunk (blobs and files: no
+//!   `{"type":"rsDigest","xxh3":…}` message right before the last chunk (blobs and files: no
 //!   extra pass over the payload before the WRQ).
 //!
 //! Negotiation is in-band and two-way. The uploader adds an `ext` object to its WRQ only when
@@ -18,15 +20,14 @@
 //! plain protocol.
 //!
 //! ```
-//! use skylink_dt::ext::{ExtOffer, sha1_hex};
-//! let o = ExtOffer { window: 8, resume: true, sha1: Some(sha1_hex(b"abc")) };
+//! use skylink_dt::ext::{ExtOffer, digest_hex};
+//! let o = ExtOffer { window: 8, resume: true, digest: Some(digest_hex(b"abc")) };
 //! assert_eq!(ExtOffer::from_value(&o.to_value()), Some(o));
-//! let later = ExtOffer { window: 8, resume: true, sha1: None };
+//! let later = ExtOffer { window: 8, resume: true, digest: None };
 //! assert_eq!(ExtOffer::from_value(&later.to_value()), Some(later));
 //! ```
 
 use serde_json::{Map, Value, json};
-use sha1::{Digest, Sha1};
 
 /// JSON key of the extension object in WRQ and ACK.
 pub const EXT_KEY: &str = "ext";
@@ -60,17 +61,17 @@ pub struct ExtOffer {
     pub window: u32,
     /// Offers resuming.
     pub resume: bool,
-    /// Hex SHA-1 of the whole payload (bytes of a blob, UTF-8 of a string); `None`: it
-    /// follows in a [`DIGEST_TYPE`] message before the last chunk.
-    pub sha1: Option<String>,
+    /// Hex XXH3-128 of the whole payload (bytes of a blob, UTF-8 of a string), JSON key
+    /// [`DIGEST_KEY`]; `None`: it follows in a [`DIGEST_TYPE`] message before the last chunk.
+    pub digest: Option<String>,
 }
 
 impl ExtOffer {
     /// As JSON.
     pub fn to_value(&self) -> Value {
         let mut v = json!({"v": 2, "window": self.window, "resume": self.resume});
-        if let (Some(sha1), Some(o)) = (&self.sha1, v.as_object_mut()) {
-            o.insert("sha1".into(), Value::String(sha1.clone()));
+        if let (Some(d), Some(o)) = (&self.digest, v.as_object_mut()) {
+            o.insert(DIGEST_KEY.into(), Value::String(d.clone()));
         }
         v
     }
@@ -79,14 +80,14 @@ impl ExtOffer {
     pub fn from_value(v: &Value) -> Option<ExtOffer> {
         let o = v.as_object()?;
         let window = o.get("window")?.as_u64()?.clamp(1, MAX_WINDOW as u64) as u32;
-        let sha1 = match o.get("sha1") {
+        let digest = match o.get(DIGEST_KEY) {
             None => None,
-            Some(v) => Some(valid_sha1(v.as_str()?)?),
+            Some(v) => Some(valid_digest(v.as_str()?)?),
         };
         Some(ExtOffer {
             window,
             resume: o.get("resume")?.as_bool()?,
-            sha1,
+            digest,
         })
     }
 
@@ -129,45 +130,86 @@ impl ExtAnswer {
     }
 }
 
+/// JSON key of the digest (in the WRQ's `ext` and in the [`DIGEST_TYPE`] message).
+pub const DIGEST_KEY: &str = "xxh3";
+
 /// `type` of the message carrying a digest that was not in the WRQ.
 pub const DIGEST_TYPE: &str = "rsDigest";
 
 /// The digest message (sent on the transfer's channel right before its last chunk).
 ///
 /// ```
-/// use skylink_dt::ext::{digest_message, digest_of, sha1_hex};
+/// use skylink_dt::ext::{digest_hex, digest_message, digest_of};
 /// use skylink_dt::message::Message;
-/// let m = digest_message("A", &sha1_hex(b"abc"));
+/// let m = digest_message("A", &digest_hex(b"abc"));
 /// let Message::Unknown(map) = Message::from_json(&m.to_json()).unwrap() else { panic!() };
-/// assert_eq!(digest_of(&map), Some(sha1_hex(b"abc")));
+/// assert_eq!(digest_of(&map), Some(digest_hex(b"abc")));
 /// ```
-pub fn digest_message(sender: &str, sha1: &str) -> crate::message::Message {
+pub fn digest_message(sender: &str, digest: &str) -> crate::message::Message {
     let map = [
         ("type".to_owned(), Value::from(DIGEST_TYPE)),
         ("sender".to_owned(), Value::from(sender)),
-        ("sha1".to_owned(), Value::from(sha1)),
+        (DIGEST_KEY.to_owned(), Value::from(digest)),
     ]
     .into_iter()
     .collect();
     crate::message::Message::Unknown(map)
 }
 
-/// The SHA-1 of a digest message (`None` for any other message or a malformed digest).
+/// The digest of a digest message (`None` for any other message or a malformed digest).
 pub fn digest_of(map: &Map<String, Value>) -> Option<String> {
     if map.get("type")?.as_str()? != DIGEST_TYPE {
         return None;
     }
-    valid_sha1(map.get("sha1")?.as_str()?)
+    valid_digest(map.get(DIGEST_KEY)?.as_str()?)
 }
 
-fn valid_sha1(s: &str) -> Option<String> {
-    (s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+fn valid_digest(s: &str) -> Option<String> {
+    (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
 }
 
-/// Lower-case hex SHA-1.
-pub fn sha1_hex(data: &[u8]) -> String {
-    Sha1::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// Lower-case hex XXH3-128 (32 digits) of `data` in one call.
+///
+/// ```
+/// use skylink_dt::ext::{Digester, digest_hex};
+/// let mut d = Digester::new();
+/// d.update(b"hello ");
+/// d.update(b"world");
+/// assert_eq!(d.hex(), digest_hex(b"hello world"));
+/// ```
+pub fn digest_hex(data: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(data))
+}
+
+/// Streaming form of [`digest_hex`].
+#[derive(Clone)]
+pub struct Digester(Box<xxhash_rust::xxh3::Xxh3>);
+
+impl Digester {
+    /// An empty digest.
+    pub fn new() -> Self {
+        Digester(Box::new(xxhash_rust::xxh3::Xxh3::new()))
+    }
+
+    /// Feed bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The digest of everything fed so far, as lower-case hex.
+    pub fn hex(&self) -> String {
+        format!("{:032x}", self.0.digest128())
+    }
+}
+
+impl Default for Digester {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Digester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Digester(xxh3-128)")
+    }
 }

@@ -8,10 +8,11 @@
 //! bytes are never kept by the session beyond the frame being built, so an upload's memory
 //! does not grow with the payload size.
 //!
-//! The skylink-rs extension ([`crate::ext`]) checks a SHA-1 of the whole payload. An upload
-//! hashes the chunks it reads anyway and sends the digest before the last chunk; a source
-//! whose digest is already known ([`SharedSource::with_sha1`], or [`SharedSource::sha1_hex`]
-//! computed by one streaming pass of 1 MiB reads and cached) has it announced in the WRQ.
+//! The skylink-rs extension ([`crate::ext`]) checks a digest (XXH3-128) of the whole payload.
+//! An upload hashes the chunks it reads anyway and sends the digest before the last chunk; a
+//! source whose digest is already known ([`SharedSource::with_digest`], or
+//! [`SharedSource::digest_hex`] computed by one streaming pass of 1 MiB reads and cached) has
+//! it announced in the WRQ.
 //!
 //! ```
 //! use skylink_dt::source::{ChunkSource, SharedSource};
@@ -20,10 +21,9 @@
 //! s.read_at(6, &mut buf).unwrap();
 //! assert_eq!(&buf, b"world");
 //! assert_eq!(s.len(), 11);
-//! assert_eq!(s.sha1_hex().unwrap(), skylink_dt::ext::sha1_hex(b"hello world"));
+//! assert_eq!(s.digest_hex().unwrap(), skylink_dt::ext::digest_hex(b"hello world"));
 //! ```
 
-use sha1::{Digest, Sha1};
 use std::io;
 use std::sync::{Arc, OnceLock};
 
@@ -83,13 +83,13 @@ fn eof() -> io::Error {
 /// Block size of the checksum pass.
 const HASH_BLOCK: usize = 1 << 20;
 
-/// A shared, cheaply cloned [`ChunkSource`] with its cached whole-payload SHA-1.
+/// A shared, cheaply cloned [`ChunkSource`] with its cached whole-payload digest.
 ///
 /// Two `SharedSource`s are equal when they are clones of the same source.
 #[derive(Clone)]
 pub struct SharedSource {
     inner: Arc<dyn ChunkSource>,
-    sha1: Arc<OnceLock<String>>,
+    digest: Arc<OnceLock<String>>,
 }
 
 impl SharedSource {
@@ -97,18 +97,18 @@ impl SharedSource {
     pub fn new(source: impl ChunkSource + 'static) -> SharedSource {
         SharedSource {
             inner: Arc::new(source),
-            sha1: Arc::new(OnceLock::new()),
+            digest: Arc::new(OnceLock::new()),
         }
     }
 
-    /// Wrap a source whose lower-case hex SHA-1 is already known (e.g. computed while the
-    /// bytes were spooled to it), so [`SharedSource::sha1_hex`] does not read it again. The
+    /// Wrap a source whose lower-case hex digest ([`crate::ext::digest_hex`]) is already known (e.g. computed while the
+    /// bytes were spooled to it), so [`SharedSource::digest_hex`] does not read it again. The
     /// caller vouches for the checksum: a wrong one fails the transfer at a skylink-rs
     /// receiver.
-    pub fn with_sha1(source: impl ChunkSource + 'static, sha1_hex: String) -> SharedSource {
+    pub fn with_digest(source: impl ChunkSource + 'static, digest_hex: String) -> SharedSource {
         SharedSource {
             inner: Arc::new(source),
-            sha1: Arc::new(OnceLock::from(sha1_hex)),
+            digest: Arc::new(OnceLock::from(digest_hex)),
         }
     }
 
@@ -117,10 +117,11 @@ impl SharedSource {
         self.inner.len()
     }
 
-    /// The whole-payload SHA-1 if it is already known (given to [`SharedSource::with_sha1`]
-    /// or computed by [`SharedSource::sha1_hex`]); never reads the source.
-    pub fn known_sha1(&self) -> Option<String> {
-        self.sha1.get().cloned()
+    /// The whole-payload digest if it is already known (given to
+    /// [`SharedSource::with_digest`] or computed by [`SharedSource::digest_hex`]); never reads
+    /// the source.
+    pub fn known_digest(&self) -> Option<String> {
+        self.digest.get().cloned()
     }
 
     /// True when the source holds no bytes.
@@ -140,13 +141,14 @@ impl SharedSource {
         Ok(v)
     }
 
-    /// Lower-case hex SHA-1 of the whole source: one streaming pass the first time, cached.
-    pub fn sha1_hex(&self) -> io::Result<String> {
-        if let Some(s) = self.sha1.get() {
+    /// Lower-case hex digest ([`crate::ext::digest_hex`]) of the whole source: one
+    /// streaming pass the first time, cached.
+    pub fn digest_hex(&self) -> io::Result<String> {
+        if let Some(s) = self.digest.get() {
             return Ok(s.clone());
         }
         let len = self.len();
-        let mut h = Sha1::new();
+        let mut h = crate::ext::Digester::new();
         let mut buf = vec![0u8; HASH_BLOCK];
         let mut off = 0u64;
         while off < len {
@@ -155,8 +157,8 @@ impl SharedSource {
             h.update(&buf[..n]);
             off += n as u64;
         }
-        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        Ok(self.sha1.get_or_init(|| hex).clone())
+        let hex = h.hex();
+        Ok(self.digest.get_or_init(|| hex).clone())
     }
 }
 
@@ -191,14 +193,14 @@ mod tests {
     }
 
     #[test]
-    fn sha1_over_several_blocks_matches_one_shot() {
+    fn digest_over_several_blocks_matches_one_shot() {
         let data: Vec<u8> = (0..(HASH_BLOCK * 2 + 17))
             .map(|i| (i % 251) as u8)
             .collect();
-        let want = crate::ext::sha1_hex(&data);
+        let want = crate::ext::digest_hex(&data);
         let s = SharedSource::new(data);
-        assert_eq!(s.sha1_hex().unwrap(), want);
-        assert_eq!(s.clone().sha1_hex().unwrap(), want);
+        assert_eq!(s.digest_hex().unwrap(), want);
+        assert_eq!(s.clone().digest_hex().unwrap(), want);
         assert_eq!(s, s.clone());
         assert_ne!(s, SharedSource::new(vec![1u8]));
     }

@@ -9,7 +9,7 @@ use crate::chunk::{
     ChunkEncoding, ChunkPlan, Flavor, decode_base64_chunk_into, encode_base64_chunk, utf16_len,
 };
 use crate::error::DtError;
-use crate::ext::{EXT_KEY, ExtAnswer, ExtConfig, ExtOffer, sha1_hex};
+use crate::ext::{Digester, EXT_KEY, ExtAnswer, ExtConfig, ExtOffer, digest_hex};
 use crate::message::{
     Ack, Cancel, ErrorMsg, Message, OutFrame, Target, Wrq, WrqKind, WrqLayout, timeout_error_text,
 };
@@ -388,10 +388,6 @@ pub enum Outcome {
     Failed,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn round2(x: f64) -> f64 {
     if !x.is_finite() {
         return x;
@@ -546,7 +542,7 @@ pub struct Upload {
     ext_on: bool,
     /// Running SHA-1 of the chunks read so far and how many chunks it covers, when the offer
     /// left the digest for later (see [`crate::ext`]).
-    hasher: Option<(sha1::Sha1, usize)>,
+    hasher: Option<(Digester, usize)>,
     /// That digest once the last chunk was read.
     digest: Option<String>,
     acked: usize,
@@ -626,16 +622,16 @@ impl Upload {
             // Strings are small and chunked by UTF-16 units: hashed here. Blobs and sources
             // are hashed chunk by chunk as they are sent (no pass before the WRQ) unless the
             // digest is already known.
-            sha1: match &payload {
-                Payload::Text(t) => Some(sha1_hex(t.as_bytes())),
-                Payload::Source { source, .. } => source.known_sha1(),
+            digest: match &payload {
+                Payload::Text(t) => Some(digest_hex(t.as_bytes())),
+                Payload::Source { source, .. } => source.known_digest(),
                 Payload::Blob { .. } | Payload::Stored { .. } => None,
             },
         });
         let hasher = offer
             .as_ref()
-            .filter(|o| o.sha1.is_none())
-            .map(|_| (<sha1::Sha1 as sha1::Digest>::new(), 0));
+            .filter(|o| o.digest.is_none())
+            .map(|_| (Digester::new(), 0));
         Ok(Upload {
             cfg,
             payload,
@@ -818,13 +814,13 @@ impl Upload {
             if let Some((h, done)) = hasher.as_mut()
                 && *done == i
             {
-                sha1::Digest::update(h, raw);
+                h.update(raw);
                 *done += 1;
             }
         });
         match hasher {
             Some((h, done)) if done == self.plan.len() => {
-                self.digest = Some(hex(&sha1::Digest::finalize(h)));
+                self.digest = Some(h.hex());
             }
             other => self.hasher = other,
         }
@@ -1280,7 +1276,7 @@ pub struct Download {
     answer: Option<ExtAnswer>,
     /// Running SHA-1 of the assembled bytes (extension only) and how many bytes it covers:
     /// the checksum is hashed as chunks arrive, not in one pass after the last one.
-    hasher: Option<(sha1::Sha1, usize)>,
+    hasher: Option<(Digester, usize)>,
     /// The uploader's digest when it came after the WRQ ([`crate::ext::DIGEST_TYPE`]).
     digest: Option<String>,
 }
@@ -1529,7 +1525,7 @@ impl Download {
             return Err(DtError::InvalidState("download not suspended"));
         };
         let same = match (ExtOffer::from_extra(&wrq.extra), &self.offer) {
-            (Some(a), Some(b)) => a.sha1 == b.sha1 && wrq.size.unwrap_or(0) == self.size,
+            (Some(a), Some(b)) => a.digest == b.digest && wrq.size.unwrap_or(0) == self.size,
             _ => false,
         };
         if !same {
@@ -1585,7 +1581,7 @@ impl Download {
         }
         if let (Some(o), Some(c)) = (&self.offer, &self.cfg.ext) {
             self.answer = Some(ExtAnswer::answer(o, c));
-            self.hasher = Some((<sha1::Sha1 as sha1::Digest>::new(), 0));
+            self.hasher = Some((Digester::new(), 0));
         }
         Ok(vec![
             self.ack_ext(0),
@@ -1714,7 +1710,7 @@ impl Download {
                     return out;
                 }
                 if let Some((h, done)) = &mut self.hasher {
-                    sha1::Digest::update(h, bytes);
+                    h.update(bytes);
                     *done += bytes.len();
                 }
                 *written = end;
@@ -1732,7 +1728,7 @@ impl Download {
                 if let Some((h, done)) = &mut self.hasher
                     && let Some(new) = bytes.get(*done..)
                 {
-                    sha1::Digest::update(h, new);
+                    h.update(new);
                     *done = bytes.len();
                 }
                 bytes.len() as u64
@@ -1765,15 +1761,15 @@ impl Download {
             }
             if let (Some(_), Some(o)) = (&self.answer, &self.offer) {
                 let sum = match self.hasher.take() {
-                    Some((h, _)) => hex(&sha1::Digest::finalize(h)),
+                    Some((h, _)) => h.hex(),
                     None => match &self.data {
-                        Assembled::Bytes(v) => sha1_hex(v),
-                        Assembled::Text(t) => sha1_hex(t.as_bytes()),
+                        Assembled::Bytes(v) => digest_hex(v),
+                        Assembled::Text(t) => digest_hex(t.as_bytes()),
                         // the hasher always runs for a sink (set in `accept`)
                         Assembled::Sink { .. } => String::new(),
                     },
                 };
-                match o.sha1.as_ref().or(self.digest.as_ref()) {
+                match o.digest.as_ref().or(self.digest.as_ref()) {
                     Some(want) if *want == sum => {}
                     Some(_) => {
                         self.fail("checksum mismatch".into(), true, &mut out);
@@ -1836,9 +1832,9 @@ impl Download {
 
     /// The uploader's deferred digest ([`crate::ext::digest_message`]); kept until the
     /// payload completes (also across a resume). Ignored without a negotiated extension.
-    pub fn handle_digest(&mut self, sha1: &str) {
+    pub fn handle_digest(&mut self, digest: &str) {
         if self.answer.is_some() && !self.is_terminal() {
-            self.digest = Some(sha1.to_owned());
+            self.digest = Some(digest.to_owned());
         }
     }
 
@@ -1850,8 +1846,8 @@ impl Download {
         }
         match msg {
             Message::Unknown(m) => {
-                if let Some(sha1) = crate::ext::digest_of(m) {
-                    self.handle_digest(&sha1);
+                if let Some(d) = crate::ext::digest_of(m) {
+                    self.handle_digest(&d);
                 }
             }
             Message::Cancel(c) => {

@@ -1,7 +1,7 @@
 //! The skylink-rs-only extensions: pipelined and resumable transfers with a whole-payload
 //! checksum, negotiated in-band between our own peers.
 
-use skylink_dt::ext::{ExtOffer, sha1_hex};
+use skylink_dt::ext::{ExtOffer, digest_hex};
 use skylink_dt::message::{Message, OutFrame};
 use skylink_dt::peer::{Output, PeerDt};
 use skylink_dt::sink::ChunkSink;
@@ -175,8 +175,8 @@ fn pipelined_transfer_between_our_peers() {
     assert_eq!(
         *digest,
         format!(
-            r#"{{"type":"rsDigest","sender":"A","sha1":"{}"}}"#,
-            sha1_hex(&payload)
+            r#"{{"type":"rsDigest","sender":"A","xxh3":"{}"}}"#,
+            digest_hex(&payload)
         )
     );
     let OutFrame::Text(ack0) = &log.b_frames[0] else {
@@ -328,7 +328,7 @@ fn checksum_mismatch_never_completes() {
     let offer = ExtOffer {
         window: 4,
         resume: false,
-        sha1: Some(sha1_hex(b"something else")),
+        digest: Some(digest_hex(b"something else")),
     };
     let w = format!(
         r#"{{"type":"WRQ","transferId":"A_4","name":"x","size":4,"originalSize":3,"dataType":"blob","mimeType":null,"chunkType":"string","chunkSize":65536,"timeout":60,"isPrivate":false,"sender":"A","agent":"rust","version":1,"target":"B","ext":{}}}"#,
@@ -357,7 +357,7 @@ fn deferred_digest_mismatch_or_absence_never_completes() {
     let offer = ExtOffer {
         window: 4,
         resume: false,
-        sha1: None,
+        digest: None,
     };
     let w = format!(
         r#"{{"type":"WRQ","transferId":"A_5","name":"x","size":4,"originalSize":3,"dataType":"blob","mimeType":null,"chunkType":"string","chunkSize":65536,"timeout":60,"isPrivate":false,"sender":"A","agent":"rust","version":1,"target":"B","ext":{}}}"#,
@@ -366,7 +366,7 @@ fn deferred_digest_mismatch_or_absence_never_completes() {
     let Message::Wrq(w) = Message::from_json(&w).unwrap() else {
         panic!()
     };
-    for digest in [Some(sha1_hex(b"abd")), None, Some(sha1_hex(b"abc"))] {
+    for digest in [Some(digest_hex(b"abd")), None, Some(digest_hex(b"abc"))] {
         let (mut d, _) =
             Download::new(DownloadConfig::new("B", "A", "A_5", ChannelKind::Data), &w).unwrap();
         d.accept().unwrap();
@@ -377,7 +377,7 @@ fn deferred_digest_mismatch_or_absence_never_completes() {
         let completed = acts
             .iter()
             .any(|a| matches!(a, Action::Event(Event::IncomingData { .. })));
-        if digest == Some(sha1_hex(b"abc")) {
+        if digest == Some(digest_hex(b"abc")) {
             assert!(completed, "the right digest completes");
         } else {
             assert_eq!(d.outcome(), Some(Outcome::Failed), "{digest:?}");
@@ -474,10 +474,10 @@ fn source_payload_resumes_and_arrives_intact() {
         panic!()
     };
     assert!(
-        !wrq.contains("sha1"),
+        !wrq.contains("xxh3"),
         "no checksum pass before the WRQ: {wrq}"
     );
-    let digest = format!(r#""sha1":"{}""#, sha1_hex(&payload));
+    let digest = format!(r#""xxh3":"{}""#, digest_hex(&payload));
     assert!(
         log2.a_frames
             .iter()

@@ -478,8 +478,8 @@ impl Client {
     /// a file opened with tokio): the JS reference's "any async reader", never buffered
     /// whole in memory.
     ///
-    /// The skylink-rs extension announces the whole payload's SHA-1 in the WRQ and a resumed
-    /// transfer re-reads earlier chunks, so a one-pass reader is consumed **before** the
+    /// A resumed transfer (skylink-rs extension) re-reads earlier chunks, and the digest of a
+    /// spooled payload is announced in the WRQ, so a one-pass reader is consumed **before** the
     /// transfer starts: it is copied (and hashed on the way) into an anonymous temporary
     /// file, which is then sent like [`Client::send_blob_file`] and deleted when the last
     /// peer's transfer is over (it has no name; nothing is left behind, even on a crash).
@@ -517,9 +517,9 @@ impl Client {
 
     /// `sendBlobData` of any [`ChunkSource`](skylink_dt::source::ChunkSource) of known
     /// length, read chunk by chunk as the transfer goes (each chunk once, plus re-sent ones
-    /// after a resume). Towards skylink-rs peers the whole-payload SHA-1 of the extension is
+    /// after a resume). Towards skylink-rs peers the whole-payload digest of the extension is
     /// hashed from those same reads and sent before the last chunk, unless the source already
-    /// knows it ([`SharedSource::with_sha1`](skylink_dt::source::SharedSource::with_sha1)).
+    /// knows it ([`SharedSource::with_digest`](skylink_dt::source::SharedSource::with_digest)).
     /// A read error fails the transfer (`dataTransferState` `error`, CANCEL to the peer).
     /// Same results as [`Client::send_blob_data`].
     ///
@@ -571,7 +571,7 @@ impl Client {
     /// file costs no more memory than one chunk (see [`crate::transfer::FileSink`]).
     ///
     /// The bytes go to a temporary `.<name>.part` next to `path`, renamed to `path` once the
-    /// last chunk arrived (and, between skylink-rs peers, the payload's SHA-1 matched); an
+    /// last chunk arrived (and, between skylink-rs peers, the payload's digest matched); an
     /// existing file at `path` is replaced then. A cancelled, rejected, failed or timed-out
     /// download deletes the temporary file. A resumed transfer (skylink-rs extension) keeps
     /// writing to it. The downloader's `incomingData` then carries [`TransferData::File`]

@@ -234,7 +234,7 @@ const SPOOL_BLOCK: usize = 256 << 10;
 
 /// Copies `reader` (exactly `len` bytes) into an anonymous temporary file while hashing it,
 /// and returns that file as a [`SharedSource`](skylink_dt::source::SharedSource) with its
-/// SHA-1 already known (see [`Client::send_blob_reader`](crate::Client::send_blob_reader)).
+/// digest already known (see [`Client::send_blob_reader`](crate::Client::send_blob_reader)).
 ///
 /// # Errors
 /// [`RoomError::ReaderLength`](crate::RoomError::ReaderLength) when the reader holds fewer or
@@ -246,7 +246,6 @@ pub async fn spool_reader<R>(
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
 {
-    use sha1::Digest as _;
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let io_err = |what: &str, e: std::io::Error| crate::RoomError::Peer(format!("{what}: {e}"));
     let std_file = tokio::task::spawn_blocking(tempfile::tempfile)
@@ -258,7 +257,7 @@ where
             .try_clone()
             .map_err(|e| io_err("temporary file", e))?,
     );
-    let mut hash = sha1::Sha1::new();
+    let mut hash = skylink_dt::ext::Digester::new();
     let mut buf = vec![0u8; SPOOL_BLOCK];
     let mut read = 0u64;
     loop {
@@ -293,9 +292,11 @@ where
         .await
         .map_err(|e| io_err("spooling the payload", e))?;
     drop(file);
-    let sha1: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let source = FileSource::from_file(std_file).map_err(|e| io_err("temporary file", e))?;
-    Ok(skylink_dt::source::SharedSource::with_sha1(source, sha1))
+    Ok(skylink_dt::source::SharedSource::with_digest(
+        source,
+        hash.hex(),
+    ))
 }
 
 /// One transfer event.
@@ -470,8 +471,8 @@ mod tests {
             .expect("spool");
         assert_eq!(src.len(), data.len() as u64);
         assert_eq!(
-            src.sha1_hex().expect("sha1"),
-            skylink_dt::ext::sha1_hex(&data)
+            src.digest_hex().expect("digest"),
+            skylink_dt::ext::digest_hex(&data)
         );
         assert_eq!(src.read_vec(699_990, 10).expect("read"), data[699_990..]);
         let e = spool_reader(std::io::Cursor::new(data.clone()), 700_001)
