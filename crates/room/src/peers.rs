@@ -1131,11 +1131,23 @@ impl PeerSet {
         accept: bool,
         out: &mut Vec<Output>,
     ) -> Result<(), RoomError> {
+        self.with_dt(s, peer_id, out, |dt| dt.respond(transfer_id, accept))
+            .await
+    }
+
+    /// Runs one DT call on `peer_id`'s state, then carries out what it queued.
+    async fn with_dt(
+        &mut self,
+        s: &Session,
+        peer_id: &str,
+        out: &mut Vec<Output>,
+        call: impl FnOnce(&mut PeerDt) -> Result<(), skylink_dt::DtError>,
+    ) -> Result<(), RoomError> {
         let slot = self
             .slots
             .get_mut(peer_id)
             .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
-        let r = slot.dt.respond(transfer_id, accept);
+        let r = call(&mut slot.dt);
         drain(s, peer_id, slot, out).await;
         r.map_err(|e| RoomError::Peer(e.to_string()))
     }
@@ -1149,13 +1161,8 @@ impl PeerSet {
         sink: Box<dyn skylink_dt::sink::ChunkSink>,
         out: &mut Vec<Output>,
     ) -> Result<(), RoomError> {
-        let slot = self
-            .slots
-            .get_mut(peer_id)
-            .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
-        let r = slot.dt.accept_into(transfer_id, sink);
-        drain(s, peer_id, slot, out).await;
-        r.map_err(|e| RoomError::Peer(e.to_string()))
+        self.with_dt(s, peer_id, out, |dt| dt.accept_into(transfer_id, sink))
+            .await
     }
 
     /// `cancelDataTransfer(peerId, transferId)`.
@@ -1166,13 +1173,8 @@ impl PeerSet {
         transfer_id: &str,
         out: &mut Vec<Output>,
     ) -> Result<(), RoomError> {
-        let slot = self
-            .slots
-            .get_mut(peer_id)
-            .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
-        let r = slot.dt.cancel(transfer_id);
-        drain(s, peer_id, slot, out).await;
-        r.map_err(|e| RoomError::Peer(e.to_string()))
+        self.with_dt(s, peer_id, out, |dt| dt.cancel(transfer_id))
+            .await
     }
 
     /// `startStreamingData(isStringStream, targets)`: one stream id for every target.

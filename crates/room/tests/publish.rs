@@ -6,28 +6,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{bounded, client, options, start_server, wait_for};
+use common::{bounded, client, media_client, options, start_server, wait_for};
 use serde_json::json;
-use skylink_room::devices::{AudioDevice, Devices, ScreenDevice, VideoDevice};
 use skylink_room::probes::ProbeSet;
 use skylink_room::{Bandwidth, Client, Event, JoinOptions};
 use tokio::sync::broadcast::Receiver;
-
-fn media_client(addr: std::net::SocketAddr) -> (Client, Receiver<Event>, ProbeSet) {
-    let mut o = options(addr, "app");
-    o.media_devices = Arc::new(Devices {
-        video: VideoDevice::TestPattern,
-        audio: AudioDevice::Tone,
-        screen: ScreenDevice::TestPattern,
-    });
-    let probes = ProbeSet::default();
-    o.media_sinks = Some(probes.factory(None));
-    let (c, rx) = client(o);
-    (c, rx, probes)
-}
 
 /// `getUserMedia` with the test pattern at `width`×`height` and the tone.
 async fn camera(c: &Client, width: u32, height: u32) -> String {

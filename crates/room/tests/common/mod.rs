@@ -124,3 +124,28 @@ impl Proxy {
         }
     }
 }
+
+/// A client whose devices are the test pattern and the tone, with a [`ProbeSet`] on every
+/// received track (the media tests; `codecs` builds only).
+///
+/// [`ProbeSet`]: skylink_room::probes::ProbeSet
+#[cfg(feature = "codecs")]
+pub fn media_client(
+    addr: SocketAddr,
+) -> (
+    Client,
+    broadcast::Receiver<Event>,
+    skylink_room::probes::ProbeSet,
+) {
+    use skylink_room::devices::{AudioDevice, Devices, ScreenDevice, VideoDevice};
+    let mut o = options(addr, "app");
+    o.media_devices = std::sync::Arc::new(Devices {
+        video: VideoDevice::TestPattern,
+        audio: AudioDevice::Tone,
+        screen: ScreenDevice::TestPattern,
+    });
+    let probes = skylink_room::probes::ProbeSet::default();
+    o.media_sinks = Some(probes.factory(None));
+    let (c, rx) = client(o);
+    (c, rx, probes)
+}
