@@ -1301,18 +1301,9 @@ fn join(root: &Path, args: &[String]) -> Result<()> {
             other => bail!("unknown option {other}\n{JOIN_USAGE}"),
         }
     }
-    if build {
-        let status = Command::new("cargo")
-            .args(["build", "--release", "-p", "skylink-cli"])
-            .current_dir(root)
-            .status()
-            .context("cargo build")?;
-        if !status.success() {
-            bail!("cargo build --release -p skylink-cli failed");
-        }
-    }
+    let bin = release_skylink(root, build, &[])?;
     let server = ServerProc::start(root, Impl::Ours)?;
-    let out = Command::new(skylink_bin(root))
+    let out = Command::new(&bin)
         .args(["bench", "join", "--json", "--server", &server.url])
         .args(["--iterations", &iterations.to_string()])
         .env("RUST_LOG", "warn")
@@ -1400,6 +1391,31 @@ fn skylink_bin(root: &Path) -> PathBuf {
     }
 }
 
+/// Builds the release `skylink` (with `features`, unless `build` is false) and returns its
+/// path; the binary must exist either way.
+pub(crate) fn release_skylink(root: &Path, build: bool, features: &[&str]) -> Result<PathBuf> {
+    if build {
+        let mut args = vec!["build", "--release", "-p", "skylink-cli"];
+        if !features.is_empty() {
+            args.push("--features");
+            args.extend_from_slice(features);
+        }
+        let status = Command::new("cargo")
+            .args(&args)
+            .current_dir(root)
+            .status()
+            .context("cargo build")?;
+        if !status.success() {
+            bail!("cargo {} failed", args.join(" "));
+        }
+    }
+    let bin = skylink_bin(root);
+    if !bin.exists() {
+        bail!("{} is missing (run without --no-build)", bin.display());
+    }
+    Ok(bin)
+}
+
 const TRANSFER_USAGE: &str = "\
   transfer: bulk sendBlobData throughput, one command, same machine: (a) skylinkjs 0.6.26 ↔
   skylinkjs in headless Chromium (interop/bench/transfer-pages.mjs; base64 default and
@@ -1452,20 +1468,7 @@ fn transfer(root: &Path, args: &[String]) -> Result<()> {
     if size == 0 {
         bail!("--size must be > 0");
     }
-    if build {
-        let status = Command::new("cargo")
-            .args(["build", "--release", "-p", "skylink-cli"])
-            .current_dir(root)
-            .status()
-            .context("cargo build")?;
-        if !status.success() {
-            bail!("cargo build --release -p skylink-cli failed");
-        }
-    }
-    let bin = skylink_bin(root);
-    if !bin.exists() {
-        bail!("{} is missing (run without --no-build)", bin.display());
-    }
+    let bin = release_skylink(root, build, &[])?;
     let load_before = command_output("cat", &["/proc/loadavg"]);
 
     // (b), (b′), (c): one `skylink bench transfer` process against a fresh server.

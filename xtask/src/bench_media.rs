@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::{cpu_model, f, skylink_bin, unique_path, utc_date};
+use super::{cpu_model, f, release_skylink, unique_path, utc_date};
 
 pub(super) const MEDIA_USAGE: &str = "\
   media: 640×480@30 VP8 test pattern — CPU per encoded stream (vs pattern generation alone),
@@ -57,27 +57,7 @@ pub(super) fn run(root: &Path, args: &[String]) -> Result<()> {
             other => bail!("unknown option {other}\n{MEDIA_USAGE}"),
         }
     }
-    if build {
-        let status = Command::new("cargo")
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "skylink-cli",
-                "--features",
-                "codecs",
-            ])
-            .current_dir(root)
-            .status()
-            .context("cargo build")?;
-        if !status.success() {
-            bail!("cargo build --release -p skylink-cli --features codecs failed");
-        }
-    }
-    let bin = skylink_bin(root);
-    if !bin.exists() {
-        bail!("{} is missing (run without --no-build)", bin.display());
-    }
+    let bin = release_skylink(root, build, &["codecs"])?;
     let out = Command::new(&bin)
         .args(["bench", "media", "--json"])
         .args(&pass)

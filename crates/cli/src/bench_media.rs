@@ -74,16 +74,7 @@ mod imp {
     /// Bound of every wait on the engine.
     const WAIT: Duration = Duration::from_secs(20);
 
-    /// Process CPU time (user + system) in seconds.
-    fn cpu_seconds() -> f64 {
-        // SAFETY: getrusage only writes the struct it is given.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-            return f64::NAN;
-        }
-        let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        tv(ru.ru_utime) + tv(ru.ru_stime)
-    }
+    use crate::bench_transfer::cpu_seconds;
 
     /// CPU seconds and wall seconds spent by `f`.
     fn measure<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
