@@ -1,192 +1,32 @@
 // The `/` web app of `skylink serve` (crates/server/src/page/): two headless Chromium contexts with
 // the fake camera auto-join `/?room=R&name=A` and `/?room=R&name=B` and use the app's UI — video
-// tiles, chat, room lock, file transfer, leave. Also checks that the page stays passive (no
+// tiles, chat, room lock, file transfer, mute, leave. Also checks that the page stays passive (no
 // Skylink instance of its own) when loaded without `?room=`, which the other suites rely on.
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { ARTIFACTS_DIR, WAIT_MS, launchBrowser, startServer } from '../lib/harness.mjs';
-import { pageInit } from '../lib/page-init.mjs';
+import { AppSuite, decodePng, lumaStats, tileState, waitFor } from '../lib/app-page.mjs';
 
 const DIR = path.join(ARTIFACTS_DIR, 'page-app');
 const ROOM = `page-app-${Date.now().toString(36)}`;
 
-let server = null;
-let browser = null;
-const pages = new Map(); // name -> { context, page, console: [] }
-let broken = null;
-
-async function openPage(name, query) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  const rec = { name, context, page, console: [] };
-  page.on('console', (m) => rec.console.push(`[${m.type()}] ${m.text().slice(0, 2000)}`));
-  page.on('pageerror', (e) => rec.console.push(`[pageerror] ${e && (e.stack || e.message || e)}`));
-  // Loopback-only ICE servers (the machine has no network), as in the other suites.
-  await page.addInitScript(pageInit, { forcePolling: false });
-  await page.goto(`${server.origin}/${query}`, { waitUntil: 'load', timeout: WAIT_MS });
-  pages.set(name, rec);
-  return rec;
-}
-
-function page(name) {
-  const p = pages.get(name);
-  if (!p) throw new Error(`page ${name} was never opened (an earlier step failed?)`);
-  return p.page;
-}
-
-async function dump(label, err) {
-  const dir = path.join(DIR, label.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'error.txt'), `${err && (err.stack || err)}\n`);
-  for (const p of pages.values()) {
-    fs.writeFileSync(path.join(dir, `${p.name}-console.log`), p.console.join('\n') + '\n');
-    try {
-      fs.writeFileSync(path.join(dir, `${p.name}.html`), await p.page.content());
-      await p.page.screenshot({ path: path.join(dir, `${p.name}.png`), timeout: 5000 });
-    } catch {
-      /* page gone */
-    }
-  }
-  if (server) fs.writeFileSync(path.join(dir, 'server.log'), server.log() + '\n');
-  return dir;
-}
-
-/** A bounded step; after a failed critical step the later ones are skipped. */
-function step(label, fn, { critical = true } = {}) {
-  it(label, { timeout: 6 * WAIT_MS }, async (t) => {
-    if (broken) {
-      t.skip(`skipped: '${broken}' failed`);
-      return;
-    }
-    try {
-      await fn();
-    } catch (err) {
-      if (critical) broken = label;
-      try {
-        err.message += `\n  artifacts: ${await dump(label, err)}`;
-      } catch {
-        /* ignore */
-      }
-      throw err;
-    }
-  });
-}
-
-function waitFor(p, fn, arg, what) {
-  return p.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 100 }).catch((err) => {
-    throw new Error(`${what}: not met within ${WAIT_MS} ms (${String(err.message).split('\n')[0]})`);
-  });
-}
-
-/** Minimal PNG decoder (8-bit RGB/RGBA, not interlaced: what Chromium screenshots are). */
-function decodePng(buf) {
-  assert.equal(buf.toString('latin1', 1, 4), 'PNG', 'not a PNG');
-  let pos = 8;
-  let width = 0;
-  let height = 0;
-  let colorType = 0;
-  const idat = [];
-  while (pos < buf.length) {
-    const len = buf.readUInt32BE(pos);
-    const type = buf.toString('latin1', pos + 4, pos + 8);
-    const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      assert.equal(data[8], 8, 'PNG bit depth');
-      colorType = data[9];
-      assert.ok(colorType === 2 || colorType === 6, `PNG color type ${colorType}`);
-      assert.equal(data[12], 0, 'PNG interlace');
-    } else if (type === 'IDAT') {
-      idat.push(data);
-    } else if (type === 'IEND') {
-      break;
-    }
-    pos += 12 + len;
-  }
-  const bpp = colorType === 6 ? 4 : 3;
-  const stride = width * bpp;
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  const out = Buffer.alloc(height * stride);
-  let prev = Buffer.alloc(stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const cur = out.subarray(y * stride, (y + 1) * stride);
-    for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? cur[x - bpp] : 0;
-      const b = prev[x];
-      const c = x >= bpp ? prev[x - bpp] : 0;
-      let v = line[x];
-      if (filter === 1) v += a;
-      else if (filter === 2) v += b;
-      else if (filter === 3) v += (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      cur[x] = v & 255;
-    }
-    prev = cur;
-  }
-  return { width, height, bpp, pixels: out };
-}
-
-function lumaStats({ width, height, bpp, pixels }) {
-  let sum = 0;
-  let sq = 0;
-  let max = 0;
-  const n = width * height;
-  for (let i = 0; i < n; i++) {
-    const o = i * bpp;
-    const l = 0.299 * pixels[o] + 0.587 * pixels[o + 1] + 0.114 * pixels[o + 2];
-    sum += l;
-    sq += l * l;
-    if (l > max) max = l;
-  }
-  const mean = sum / n;
-  return { mean, stddev: Math.sqrt(Math.max(0, sq / n - mean * mean)), max, n };
-}
-
-// Runs in the page: the state of every video tile.
-function tileState() {
-  return [...document.querySelectorAll('#videos .tile')].map((el) => {
-    const v = el.querySelector('video');
-    return {
-      self: el.dataset.self === 'true',
-      peerId: el.dataset.peerId,
-      name: el.querySelector('.name').textContent,
-      videoWidth: v.videoWidth,
-      videoHeight: v.videoHeight,
-      currentTime: v.currentTime,
-      paused: v.paused,
-      autoplay: v.autoplay,
-      playsInline: v.playsInline,
-    };
-  });
-}
+const S = new AppSuite(DIR);
+const page = (n) => S.page(n);
+const step = (label, fn, opts) => S.step(label, fn, opts);
 
 describe('page app', () => {
   before(async () => {
     fs.rmSync(DIR, { recursive: true, force: true });
-    server = await startServer();
-    browser = await launchBrowser();
+    S.server = await startServer();
+    S.browser = await launchBrowser();
   });
 
-  after(async () => {
-    for (const p of pages.values()) await p.context.close().catch(() => {});
-    if (browser) await browser.close().catch(() => {});
-    if (server) await server.stop();
-  });
+  after(() => S.teardown());
 
   step('without ?room= the page stays passive (window.Skylink only, no instance, no socket)', async () => {
-    const idle = await openPage('idle', '');
+    const idle = await S.openPage('idle', '');
     const p = idle.page;
     const sockets = [];
     p.on('request', (r) => {
@@ -203,13 +43,12 @@ describe('page app', () => {
     }));
     assert.deepEqual(state, { skylink: null, state: 'idle', tiles: 0, controlsHidden: true });
     assert.deepEqual(sockets, [], 'no signaling traffic without a join');
-    await idle.context.close();
-    pages.delete('idle');
+    await S.closePage('idle');
   });
 
   step('A and B auto-join with ?room=&name=', async () => {
-    await openPage('A', `?room=${ROOM}&name=A`);
-    await openPage('B', `?room=${ROOM}&name=B`);
+    await S.openPage('A', `?room=${ROOM}&name=A`);
+    await S.openPage('B', `?room=${ROOM}&name=B`);
     for (const n of ['A', 'B']) {
       await waitFor(page(n), () => window.skylinkApp && window.skylinkApp.state === 'joined', null, `${n} joined`);
       const st = await page(n).evaluate(() => ({ name: window.skylinkApp.name, room: window.skylinkApp.room, status: document.getElementById('status').textContent }));
@@ -338,6 +177,25 @@ describe('page app', () => {
     assert.equal(got.progress, 100);
     assert.match(got.notices, /auto-accepted/);
     await waitFor(page('A'), () => [...document.querySelectorAll('#transfers li')].some((li) => li.dataset.direction === 'upload' && li.dataset.state === 'done'), null, 'A shows the upload done');
+  }, { critical: false });
+
+  step('mute: A\'s "Stop camera" and "Mute mic" buttons show on A\'s tile in B; pressing again restores', async () => {
+    const tileOfA = '#videos .tile[data-self="false"]';
+    await page('A').click('#mute-video', { timeout: WAIT_MS });
+    await waitFor(page('B'), (q) => { const el = document.querySelector(q); return !!el && el.dataset.videoMuted === 'true'; }, tileOfA, 'B shows A\'s camera off');
+    await page('A').click('#mute-audio', { timeout: WAIT_MS });
+    await waitFor(page('B'), (q) => { const el = document.querySelector(q); return !!el && el.dataset.audioMuted === 'true' && el.dataset.videoMuted === 'true'; }, tileOfA, 'B shows A\'s mic and camera off');
+    const b = (await page('B').evaluate(tileState)).find((t) => !t.self);
+    assert.equal(b.badge, 'mic off, camera off', 'B: the badge on A\'s tile');
+    const a = await page('A').evaluate(() => ({
+      audio: document.getElementById('mute-audio').textContent,
+      video: document.getElementById('mute-video').textContent,
+      self: document.querySelector('#videos .tile[data-self="true"]').dataset.videoMuted,
+    }));
+    assert.deepEqual(a, { audio: 'Unmute mic', video: 'Start camera', self: 'true' }, 'A: its buttons and own tile follow its mediaStatus');
+    await page('A').click('#mute-video', { timeout: WAIT_MS });
+    await page('A').click('#mute-audio', { timeout: WAIT_MS });
+    await waitFor(page('B'), (q) => { const el = document.querySelector(q); return !!el && el.dataset.audioMuted === 'false' && el.dataset.videoMuted === 'false' && !el.querySelector('.muted'); }, tileOfA, 'B shows A unmuted');
   }, { critical: false });
 
   step('leave: B leaves and A removes B\'s tile', async () => {

@@ -181,6 +181,28 @@
     Object.keys(tiles).forEach(removeTile);
   }
 
+  // Shows a peer's (or our own) mediaStatus on its tile: `data-audio-muted` /
+  // `data-video-muted` and a badge, so muting is visible to everyone in the room.
+  function showMuted(t, status) {
+    if (!t || !status) return;
+    var audio = !!status.audioMuted;
+    var video = !!status.videoMuted;
+    t.el.dataset.audioMuted = audio ? 'true' : 'false';
+    t.el.dataset.videoMuted = video ? 'true' : 'false';
+    var badge = t.caption.querySelector('.muted');
+    var text = [audio ? 'mic off' : '', video ? 'camera off' : ''].filter(Boolean).join(', ');
+    if (!text) {
+      if (badge) badge.remove();
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement('span');
+      badge.className = 'muted';
+      t.caption.appendChild(badge);
+    }
+    badge.textContent = text;
+  }
+
   // ---- chat ----------------------------------------------------------------------------------
 
   function addChat(sender, content, opts) {
@@ -255,6 +277,12 @@
       if (t) t.label.textContent = isSelf ? app.name + ' (you)' : displayName(peerId, info);
     });
 
+    s.on('streamMuted', function (peerId, info, isSelf) {
+      var t = tiles[tileKey(peerId, isSelf)];
+      showMuted(t, info && info.mediaStatus);
+      if (isSelf) setMuteButtons(info && info.mediaStatus);
+    });
+
     s.on('peerLeft', function (peerId, info, isSelf) {
       if (isSelf) {
         removeAllTiles();
@@ -266,7 +294,9 @@
 
     s.on('incomingStream', function (peerId, stream, isSelf, info, isScreensharing, streamId) {
       if (!stream) return;
-      bindStream(ensureTile(peerId, isSelf, info), stream, streamId);
+      var t = ensureTile(peerId, isSelf, info);
+      bindStream(t, stream, streamId);
+      showMuted(t, info && info.mediaStatus);
     });
 
     s.on('streamEnded', function (peerId, info, isSelf, isScreensharing, streamId) {
@@ -407,6 +437,17 @@
     $('unlock').disabled = !locked;
   }
 
+  // The mic/camera buttons follow our own mediaStatus (from `streamMuted` with isSelf).
+  var muted = { audioMuted: false, videoMuted: false };
+  function setMuteButtons(status) {
+    if (!status) return;
+    muted = { audioMuted: !!status.audioMuted, videoMuted: !!status.videoMuted };
+    $('mute-audio').textContent = muted.audioMuted ? 'Unmute mic' : 'Mute mic';
+    $('mute-audio').setAttribute('aria-pressed', muted.audioMuted ? 'true' : 'false');
+    $('mute-video').textContent = muted.videoMuted ? 'Start camera' : 'Stop camera';
+    $('mute-video').setAttribute('aria-pressed', muted.videoMuted ? 'true' : 'false');
+  }
+
   var sharing = false;
   function setSharing(on) {
     sharing = on;
@@ -430,6 +471,7 @@
     setInRoomUi(true);
     setLocked(false);
     setSharing(false);
+    setMuteButtons({ audioMuted: false, videoMuted: false });
     setStatus('joining', 'Joining "' + room + '"…');
     var doJoin = function () {
       sk.joinRoom(room, { audio: true, video: true, userData: { displayName: name } }, function (error, success) {
@@ -513,6 +555,14 @@
 
   $('lock').onclick = function () { if (sk) sk.lockRoom(); };
   $('unlock').onclick = function () { if (sk) sk.unlockRoom(); };
+
+  // 0.6.26's muteStream counts a missing option as muted, so both are always given.
+  $('mute-audio').onclick = function () {
+    if (sk) sk.muteStream({ audioMuted: !muted.audioMuted, videoMuted: muted.videoMuted });
+  };
+  $('mute-video').onclick = function () {
+    if (sk) sk.muteStream({ audioMuted: muted.audioMuted, videoMuted: !muted.videoMuted });
+  };
 
   $('screen').onclick = function () {
     if (!sk) return;
