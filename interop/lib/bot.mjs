@@ -45,12 +45,14 @@ export class Bot {
   /**
    * Spawns `skylink join --json` into `room` of `server` (the `startServer()` result) and returns
    * at once; `ready()` waits for the join. `extraArgs` are appended to the command line (e.g.
-   * `['--download-dir', DIR]`). Register the bot (e.g. in `Suite.peers`) before awaiting
+   * `['--download-dir', DIR]`); `appKey: null` leaves the bot's default App Key. Register the bot (e.g. in `Suite.peers`) before awaiting
    * `ready()` so that a failed start-up is dumped too.
    */
-  static spawn(server, room, { name = 'bot', userData, env = {}, extraArgs = [] } = {}) {
+  static spawn(server, room, { name = 'bot', userData, env = {}, extraArgs = [], appKey = APP_KEY } = {}) {
     const bot = new Bot(name);
-    const args = ['join', '--json', '--room', room, '--server', `http://127.0.0.1:${server.port}`, '--app-key', APP_KEY, '--udp', '127.0.0.1:0'];
+    const args = ['join', '--json', '--room', room, '--server', `http://127.0.0.1:${server.port}`, '--udp', '127.0.0.1:0'];
+    // `appKey: null`: no --app-key, the bot's default.
+    if (appKey !== null) args.push('--app-key', appKey);
     if (userData !== undefined) args.push('--user-data', JSON.stringify(userData));
     args.push(...extraArgs);
     bot.args = args;

@@ -1,6 +1,7 @@
 // A person calls a Rust bot from the web app at `/` of `skylink serve` (crates/server/src/page/):
 // headless Chromium (fake camera + mic) opens `/?room=R&name=alice`, and `skylink join --json
-// --video testpattern --audio tone --download-dir D` (lib/bot.mjs) joins the same room. Everything
+// --video testpattern --audio tone --download-dir D` (lib/bot.mjs) joins the same room, both
+// with their default App Key (they must meet without options). Everything
 // on the page side goes through the app's own UI (buttons, inputs, tiles, lists), never through
 // the SDK directly:
 //   1. the bot's tile is labelled with its userData name and renders its test pattern (pixels
@@ -20,7 +21,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { APP_KEY, ARTIFACTS_DIR, WAIT_MS, launchBrowser, startServer } from '../lib/harness.mjs';
+import { ARTIFACTS_DIR, WAIT_MS, launchBrowser, startServer } from '../lib/harness.mjs';
 import { AppSuite, decodePng, lumaStats, tileState, waitFor } from '../lib/app-page.mjs';
 import { Bot } from '../lib/bot.mjs';
 import { poll } from '../lib/media.mjs';
@@ -58,12 +59,14 @@ describe('web app at / calls a rust bot', () => {
   }
 
   step('the page joins from its URL, then the bot joins the same room', async () => {
-    await S.openPage('alice', `?room=${ROOM}&name=alice&appKey=${APP_KEY}`);
+    // No App Key on either side: the page's default and `skylink join`'s must meet.
+    await S.openPage('alice', `?room=${ROOM}&name=alice`);
     await waitFor(page(), () => window.skylinkApp && window.skylinkApp.state === 'joined', null, 'the page joined');
     pageId = await page().evaluate(() => window.skylinkApp.peerId);
     assert.ok(pageId, 'the page has a peer id');
     const b = Bot.spawn(S.server, ROOM, {
       name: 'bot',
+      appKey: null,
       userData: { displayName: BOT_NAME },
       extraArgs: ['--video', 'testpattern', '--audio', 'tone', '--download-dir', path.join(work, 'downloads')],
     });

@@ -19,8 +19,19 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "skylink", version, about)]
 struct Cli {
+    /// Log lines on stderr as `text` (human-readable) or `json` (one object per line, for log
+    /// shippers). Levels and targets come from `RUST_LOG`.
+    #[arg(long, global = true, value_enum, env = "SKYLINK_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The `--log-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,17 +91,16 @@ enum BenchCommand {
 fn main() -> anyhow::Result<()> {
     use tracing_subscriber::prelude::*;
     let cli = Cli::parse();
-    let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
     // The demo narrates on stdout; its default log level keeps stderr quiet.
     let default_level = if matches!(cli.command, Command::Demo(_)) {
         "warn"
     } else {
         "info"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level))
+    };
     // `skylink join` keeps the SDK's log store (`setDebugMode`/`getLogs` commands). Its level
     // starts fully open so that RUST_LOG alone decides what reaches stderr until the bot's
     // `setLogLevel` narrows it.
@@ -98,10 +108,26 @@ fn main() -> anyhow::Result<()> {
         skylink::logging::set_log_level(skylink::logging::LogLevel::Debug);
         skylink::logging::layer()
     });
-    tracing_subscriber::registry()
-        .with(sdk_logs)
-        .with(fmt.with_filter(filter))
-        .init();
+    let registry = tracing_subscriber::registry().with(sdk_logs);
+    match cli.log_format {
+        LogFormat::Text => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_filter(filter()),
+            )
+            .init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter()),
+            )
+            .init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,15 +169,43 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(js) = args.skylinkjs {
         config.server.skylinkjs = Some(js);
     }
+    let (tls, apps) = (config.server.tls.is_some(), config.apps.len());
     let server = skylink_server::Server::bind(config).await?;
-    tracing::info!(addr = %server.local_addr(), "skylink server listening");
+    tracing::info!(
+        addr = %server.local_addr(),
+        tls,
+        apps,
+        config = args.config.as_ref().map(|p| p.display().to_string()),
+        "skylink server listening"
+    );
     server.run_until(shutdown_signal()).await?;
+    tracing::info!("skylink server stopped");
     Ok(())
 }
 
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send).
 async fn shutdown_signal() {
-    // If installing the handler fails we simply run until killed.
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    // If installing a handler fails, that signal simply keeps its default action.
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    let name = tokio::select! {
+        () = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    };
+    tracing::info!(signal = name, "shutting down");
 }

@@ -130,7 +130,22 @@ pub fn handle_sio_packet(
         Ok(SioPacket::Disconnect { nsp: "/" }) => PacketOutcome::Disconnect,
         Ok(other) => {
             metrics.dropped(DropReason::BadFrame);
-            tracing::info!(conn = id, packet = ?other, "unsupported socket.io packet dropped");
+            // The packet's kind and namespace only: its data may be a user's message.
+            let (kind, nsp) = match other {
+                SioPacket::Connect { nsp } => ("connect", nsp),
+                SioPacket::Disconnect { nsp } => ("disconnect", nsp),
+                SioPacket::Event { nsp, .. } => ("event", nsp),
+                SioPacket::Ack { nsp, .. } => ("ack", nsp),
+                SioPacket::Error { nsp, .. } => ("error", nsp),
+                SioPacket::Binary => ("binary", ""),
+            };
+            tracing::info!(
+                conn = id,
+                kind,
+                nsp,
+                bytes = packet.len(),
+                "unsupported socket.io packet dropped"
+            );
             PacketOutcome::Continue
         }
         Err(e) => {

@@ -160,7 +160,7 @@ fn devices(args: &JoinArgs) -> anyhow::Result<skylink_room::devices::Devices> {
     use skylink_room::devices::{AudioDevice, Devices, ScreenDevice, VideoDevice};
     let video = match args.video.as_deref() {
         None | Some("screen") => VideoDevice::None,
-        Some("testpattern") => VideoDevice::TestPattern,
+        Some("testpattern") => test_pattern(cfg!(feature = "codecs")),
         Some("camera") => VideoDevice::Camera(None),
         Some(s) if s.starts_with("camera:") => VideoDevice::Camera(Some(s[7..].to_owned())),
         Some(path) if path.ends_with(".ivf") => VideoDevice::Ivf(PathBuf::from(path)),
@@ -170,7 +170,7 @@ fn devices(args: &JoinArgs) -> anyhow::Result<skylink_room::devices::Devices> {
     };
     let audio = match args.audio.as_deref() {
         None => AudioDevice::None,
-        Some("tone") => AudioDevice::Tone,
+        Some("tone") => tone(cfg!(feature = "codecs")),
         Some("mic") => AudioDevice::Mic(None),
         Some(s) if s.starts_with("mic:") => AudioDevice::Mic(Some(s[4..].to_owned())),
         Some(path) if path.ends_with(".ogg") => AudioDevice::Ogg(PathBuf::from(path)),
@@ -183,6 +183,29 @@ fn devices(args: &JoinArgs) -> anyhow::Result<skylink_room::devices::Devices> {
         audio,
         screen: ScreenDevice::X11(None),
     })
+}
+
+/// `--video testpattern`: encoded live with the codecs, else the pre-encoded loop of the same
+/// pattern that ships in skylink-media (so a plain `cargo run` bot still shows video).
+fn test_pattern(codecs: bool) -> skylink_room::devices::VideoDevice {
+    use skylink_room::devices::VideoDevice;
+    if codecs {
+        VideoDevice::TestPattern
+    } else {
+        VideoDevice::IvfBytes(bytes::Bytes::from_static(
+            skylink_media::assets::TESTPATTERN_IVF,
+        ))
+    }
+}
+
+/// `--audio tone`: as [`test_pattern`], with the pre-encoded Ogg Opus tone.
+fn tone(codecs: bool) -> skylink_room::devices::AudioDevice {
+    use skylink_room::devices::AudioDevice;
+    if codecs {
+        AudioDevice::Tone
+    } else {
+        AudioDevice::OggBytes(bytes::Bytes::from_static(skylink_media::assets::TONE_OGG))
+    }
 }
 
 /// What the executor tells the writer.
@@ -694,6 +717,27 @@ mod tests {
             publish_only: false,
             parent_id: None,
         }
+    }
+
+    #[test]
+    fn test_pattern_and_tone_need_no_codecs() {
+        use skylink_room::devices::{AudioDevice, VideoDevice};
+        assert!(matches!(test_pattern(true), VideoDevice::TestPattern));
+        assert!(matches!(tone(true), AudioDevice::Tone));
+        match test_pattern(false) {
+            VideoDevice::IvfBytes(b) => assert_eq!(&b[..4], b"DKIF", "an IVF file"),
+            other => panic!("without codecs: {other:?}"),
+        }
+        match tone(false) {
+            AudioDevice::OggBytes(b) => assert_eq!(&b[..4], b"OggS", "an Ogg file"),
+            other => panic!("without codecs: {other:?}"),
+        }
+        let mut a = args(None);
+        a.video = Some("testpattern".into());
+        a.audio = Some("tone".into());
+        let d = devices(&a).expect("devices");
+        assert!(!matches!(d.video, VideoDevice::None));
+        assert!(!matches!(d.audio, AudioDevice::None));
     }
 
     #[test]

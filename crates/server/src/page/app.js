@@ -12,7 +12,9 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var params = new URLSearchParams(location.search);
-  var appKey = params.get('appKey') || 'skylink-page';
+  // The same default App Key as `skylink join` (rooms are per App Key), so a page and a bot
+  // started with no options meet in the same room.
+  var appKey = params.get('appKey') || 'skylink-cli';
 
   // skylinkjs 0.6.26 builds `stun:host:port?transport=udp` URLs, which current Chromium
   // rejects ("not a valid stun or turn URL": STUN URLs take no query), and can hand over TURN
