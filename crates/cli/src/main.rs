@@ -91,15 +91,20 @@ enum BenchCommand {
 fn main() -> anyhow::Result<()> {
     use tracing_subscriber::prelude::*;
     let cli = Cli::parse();
-    // The demo narrates on stdout; its default log level keeps stderr quiet.
+    // The demo narrates on stdout; its default log level keeps stderr quiet (its embedded
+    // server's "any App Key accepted" warning is the point of a demo, not news).
     let default_level = if matches!(cli.command, Command::Demo(_)) {
-        "warn"
+        "warn,skylink_server=error"
     } else {
         "info"
     };
+    // Without RUST_LOG, the WebRTC stack (targets `rtc`, `rtc_ice`, `rtc_sctp`, …; directives
+    // match target prefixes) logs errors only: its warnings are handshake chatter ("srtp context
+    // not set yet", "no candidate pairs yet") that every healthy call prints.
     let filter = || {
-        tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level))
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("{default_level},rtc=error"))
+        })
     };
     // `skylink join` keeps the SDK's log store (`setDebugMode`/`getLogs` commands). Its level
     // starts fully open so that RUST_LOG alone decides what reaches stderr until the bot's

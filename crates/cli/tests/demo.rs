@@ -9,10 +9,12 @@ fn demo_runs_end_to_end() {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_skylink"))
         .args(["demo", "--file-size", "300000", "--stream-chunks", "5"])
-        .env("RUST_LOG", "warn")
+        // The default log level, as a user runs it.
+        .env_remove("RUST_LOG")
         .output()
         .expect("run skylink demo");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
         "demo failed: {}\n{stdout}\n{}",
@@ -24,10 +26,14 @@ fn demo_runs_end_to_end() {
         "300000 bytes byte-exact",
         "5 chunks of 4 KiB in order",
         "refreshConnection (ICE restart)",
+        "video + audio both ways",
+        "bob saw alice mute and unmute",
         "leaveRoom → peerLeft",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
+    // The narration is the output: no WebRTC-stack warnings interleaved on the terminal.
+    assert!(!stderr.contains(" WARN "), "warnings on stderr:\n{stderr}");
     // Every step waits at most 20 s; a healthy run takes a second or two.
     assert!(started.elapsed() < Duration::from_secs(60));
 }
@@ -45,7 +51,7 @@ fn demo_with_browser_runs_end_to_end() {
             "5",
             "--browser",
         ])
-        .env("RUST_LOG", "warn")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -97,4 +103,8 @@ fn demo_with_browser_runs_end_to_end() {
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
+    assert!(
+        !stderr.contains("WARN rtc"),
+        "WebRTC-stack warnings on stderr:\n{stderr}"
+    );
 }
