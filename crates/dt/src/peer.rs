@@ -73,6 +73,16 @@ enum Binding {
     StreamRx(DataStreamReceiver),
 }
 
+impl Binding {
+    fn resumable(&self) -> bool {
+        match self {
+            Binding::Upload(u) => u.resumable(),
+            Binding::Download(d) => d.resumable(),
+            Binding::StreamTx(_) | Binding::StreamRx(_) => false,
+        }
+    }
+}
+
 /// The DT state of one peer connection.
 #[derive(Debug)]
 pub struct PeerDt {
@@ -376,6 +386,44 @@ impl PeerDt {
             self.channel_closed(&l, now);
         }
         self.bindings.clear();
+    }
+
+    /// We are leaving the room on purpose, so no reconnect will come: every session that a
+    /// lost connection would suspend for a resume (see [`PeerDt::connection_lost`]) is
+    /// cancelled now, sending CANCEL so the peer ends it at once instead of waiting out its
+    /// timeout. Sessions without a negotiated resume are left to the connection's close,
+    /// which fails them with the reference's events. Returns how many were cancelled.
+    ///
+    /// ```
+    /// use skylink_dt::peer::PeerDt;
+    /// use skylink_dt::version::{Dialect, PeerProfile};
+    /// let d = Dialect::for_peer(&PeerProfile::new(Some("0.1.3"), "chrome"));
+    /// let mut dt = PeerDt::new("a1", "b1", d);
+    /// assert_eq!(dt.leaving(), 0);
+    /// ```
+    pub fn leaving(&mut self) -> usize {
+        let labels: Vec<String> = self
+            .bindings
+            .iter()
+            .filter(|(_, b)| b.resumable())
+            .map(|(label, _)| label.clone())
+            .collect();
+        for label in &labels {
+            let acts = match self.bindings.get_mut(label) {
+                Some(Binding::Upload(u)) => u.cancel(),
+                Some(Binding::Download(d)) => d.cancel(),
+                _ => Vec::new(),
+            };
+            self.push_actions(label, acts);
+            self.gc(label);
+        }
+        labels.len()
+    }
+
+    /// Whether losing the connection now would suspend a session (see
+    /// [`PeerDt::connection_lost`]) rather than fail it.
+    pub fn has_resumable(&self) -> bool {
+        self.bindings.values().any(Binding::resumable)
     }
 
     /// Whether any session waits to be resumed on a new connection.

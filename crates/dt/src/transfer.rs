@@ -910,10 +910,16 @@ impl Upload {
         )])
     }
 
+    /// Whether losing the channel now would suspend this upload (a resume was negotiated and
+    /// chunks are moving) rather than fail it.
+    pub fn resumable(&self) -> bool {
+        self.resume_ok && matches!(self.state, UpState::Sending | UpState::Resuming)
+    }
+
     /// The channel was lost at `now`. With a negotiated resume the session is suspended (until
     /// [`Upload::resume`] or its timeout); otherwise as [`Upload::channel_closed`].
     pub fn channel_lost(&mut self, now: Instant) -> Vec<Action> {
-        if self.resume_ok && matches!(self.state, UpState::Sending | UpState::Resuming) {
+        if self.resumable() {
             self.state = UpState::Suspended;
             self.deadline = deadline_after(now, self.cfg.timeout_secs);
             return Vec::new();
@@ -1497,6 +1503,13 @@ impl Download {
         }
         self.cfg.local_id = local_id.into();
         self.cfg.peer_id = peer_id.into();
+    }
+
+    /// Whether losing the channel now would suspend this download (a resume was negotiated
+    /// and chunks are arriving) rather than fail it.
+    pub fn resumable(&self) -> bool {
+        matches!(self.state, DownState::Receiving(_))
+            && self.answer.as_ref().is_some_and(|a| a.resume)
     }
 
     /// The channel was lost at `now`. With a negotiated resume the session keeps its complete

@@ -638,3 +638,48 @@ fn sink_download_of_base64_chunks_from_a_js_dialect_peer() {
         }
     )));
 }
+
+/// Leaving the room on purpose cancels what a lost connection would only suspend, on either
+/// side, so the other peer ends the transfer at once (not after its timeout).
+#[test]
+fn leaving_cancels_resumable_sessions_so_the_peer_ends_them_now() {
+    for uploader_leaves in [true, false] {
+        let now = Instant::now();
+        let (mut a, mut b) = ours();
+        a.send_payload("A_7", Payload::blob(data(1 << 20), None), None, true)
+            .unwrap();
+        let mut log = Log::default();
+        pump(&mut a, &mut b, &mut log, Some(12), now);
+        let leaver = if uploader_leaves { &mut a } else { &mut b };
+        assert_eq!(leaver.leaving(), 1, "one resumable session");
+        assert_eq!(leaver.leaving(), 0, "already ended");
+        let mut log2 = Log::default();
+        pump(&mut a, &mut b, &mut log2, None, now);
+        let cancelled = |ev: &[Event]| {
+            ev.iter()
+                .any(|e| e.state() == Some(DataTransferState::Cancel))
+        };
+        assert!(
+            cancelled(&log2.a_events) && cancelled(&log2.b_events),
+            "both sides end in cancel (uploader leaves: {uploader_leaves})"
+        );
+        a.connection_lost(now);
+        b.connection_lost(now);
+        assert!(
+            !a.has_suspended() && !b.has_suspended(),
+            "nothing waits for a resume"
+        );
+    }
+}
+
+/// A session without the extension (a 0.6.26 page) is not touched: the connection's close
+/// fails it with the reference's events.
+#[test]
+fn leaving_leaves_reference_sessions_to_the_close() {
+    let js = Dialect::for_peer(&PeerProfile::new(Some("0.1.3"), "chrome"));
+    let mut a = PeerDt::new("A", "B", js);
+    a.set_messaging_label("A_B");
+    a.send_payload("A_8", Payload::blob(data(300_000), None), None, false)
+        .unwrap();
+    assert_eq!(a.leaving(), 0);
+}

@@ -981,6 +981,11 @@ impl Engine {
                 if let Some(old) = self.pending_join.take() {
                     let _ = old.send(Err(RoomError::Superseded));
                 }
+                let mut out = Vec::new();
+                if let (Some(p), Some(s)) = (self.peers.as_mut(), self.session.as_ref()) {
+                    p.leaving(s, &mut out).await;
+                }
+                self.apply(out).await;
                 self.leave().await;
                 self.room = None;
                 // Transfers suspended for a reconnect end with the room session.

@@ -725,6 +725,38 @@ impl PeerSession {
         nudge(self.pc.as_ref()).await
     }
 
+    /// Waits until every open data channel has sent what is queued on it, or `budget` has
+    /// passed (e.g. before closing the connection, so last frames are not dropped).
+    pub async fn drain_channels(&self, budget: Duration) {
+        let channels: Vec<_> = self
+            .shared
+            .channels
+            .lock()
+            .expect("channels lock")
+            .values()
+            .cloned()
+            .collect();
+        let deadline = tokio::time::Instant::now() + budget;
+        for c in channels {
+            loop {
+                let open = matches!(
+                    c.ready_state().await,
+                    Ok(webrtc::data_channel::RTCDataChannelState::Open)
+                );
+                let outstanding = c.outstanding_bytes().await.unwrap_or(0);
+                if !open || outstanding == 0 {
+                    break;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    tracing::debug!(outstanding, "data channel not drained in time");
+                    break;
+                }
+                // webrtc 0.21 exposes no "drained" notification for this; poll briefly.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    }
+
     /// Closes the channel `label` (no-op when unknown).
     pub async fn close_channel(&self, label: &str) -> Result<(), PeerError> {
         let channel = self

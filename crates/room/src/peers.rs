@@ -24,6 +24,14 @@ use crate::event::{
 use crate::peer::{CandidateFields, IceServer, PeerConfig, PeerEvent, PeerSession};
 use crate::session::{Output, PeerCommand, Session};
 
+/// How long `leaveRoom` waits for the CANCELs of resumable transfers to leave the data channels
+/// before closing the connections.
+const LEAVE_DRAIN_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How long a peer's `bye` waits for the last frames of its connection when transfers with it
+/// could be resumed (see `PeerSet::linger`).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A connection event tagged with its peer and connection generation (events of a replaced
 /// connection are ignored).
 #[derive(Debug)]
@@ -416,7 +424,10 @@ impl PeerSet {
                     slot.len = Some(0);
                 }
             }
-            PeerCommand::Close { peer_id } => self.close(&peer_id, out).await,
+            PeerCommand::Close { peer_id } => {
+                self.linger(s, &peer_id, out).await;
+                self.close(&peer_id, out).await;
+            }
         }
     }
 
@@ -1163,6 +1174,45 @@ impl PeerSet {
     ) -> Result<(), RoomError> {
         self.with_dt(s, peer_id, out, |dt| dt.accept_into(transfer_id, sink))
             .await
+    }
+
+    /// A peer left while transfers with it could still be resumed. What it sent just before
+    /// leaving may still be on its way: after an explicit `leaveRoom` its CANCELs travel on
+    /// the data channels, while its `bye` came over the signaling socket and can overtake
+    /// them. So connection events are processed (in order, every peer's) until those
+    /// transfers end or are suspended by the connection closing from the far side, for at
+    /// most [`LINGER`]; only then is the connection dropped.
+    async fn linger(&mut self, s: &mut Session, peer_id: &str, out: &mut Vec<Output>) {
+        let resumable = |set: &Self| {
+            set.slots
+                .get(peer_id)
+                .is_some_and(|slot| slot.dt.has_resumable())
+        };
+        if !resumable(self) {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while resumable(self) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(t)) => self.event(s, t, out).await,
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+
+    /// `leaveRoom()`: the transfers a reconnect would resume are cancelled instead (see
+    /// `PeerDt::leaving`), and their CANCELs are given a bounded moment to leave before the
+    /// connections close, so the peers end them now rather than after their timeout.
+    pub(crate) async fn leaving(&mut self, s: &Session, out: &mut Vec<Output>) {
+        for (peer_id, slot) in &mut self.slots {
+            let n = slot.dt.leaving();
+            if n == 0 {
+                continue;
+            }
+            tracing::info!(peer = %peer_id, transfers = n, "leaveRoom: cancelling resumable transfers");
+            drain(s, peer_id, slot, out).await;
+            slot.pc.drain_channels(LEAVE_DRAIN_BUDGET).await;
+        }
     }
 
     /// `cancelDataTransfer(peerId, transferId)`.

@@ -350,6 +350,51 @@ async fn transfer_resumes_after_the_downloaders_socket_drops() {
     resume_after_a_dropped_socket("xfer-cut-down", false).await;
 }
 
+/// An explicit `leaveRoom` ends the transfers a reconnect would have resumed: both sides see
+/// `cancel` at once, instead of the staying peer keeping the transfer suspended for a resume
+/// that cannot come until its timeout (60 s, longer than every wait here).
+async fn an_explicit_leave_cancels(room: &str, uploader_leaves: bool) {
+    let (a, mut a_rx, a_id, b, mut b_rx, b_id) = pair(room).await;
+    let (id, _) = mid_transfer(&a, &a_id, &b, &mut b_rx, &b_id, 48 << 20).await;
+    let (leaver, leaver_rx, stayer_rx) = if uploader_leaves {
+        (&a, &mut a_rx, &mut b_rx)
+    } else {
+        (&b, &mut b_rx, &mut a_rx)
+    };
+    bounded("leaveRoom", leaver.leave_room())
+        .await
+        .expect("leave");
+    for (rx, who) in [
+        (stayer_rx, "the staying peer"),
+        (leaver_rx, "the leaving peer"),
+    ] {
+        let tid = id.clone();
+        wait_for(rx, &format!("cancel at {who}"), move |e| match e {
+            Event::DataTransferState {
+                state, transfer_id, ..
+            } if *transfer_id == tid => match state.as_str() {
+                "cancel" => Some(()),
+                "error" | "uploadCompleted" | "downloadCompleted" => {
+                    panic!("{who}: the transfer ended in {state}, not cancel")
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_uploaders_leave_room_cancels_a_resumable_transfer_at_once() {
+    an_explicit_leave_cancels("xfer-leave-up", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_downloaders_leave_room_cancels_a_resumable_transfer_at_once() {
+    an_explicit_leave_cancels("xfer-leave-down", false).await;
+}
+
 /// An async reader of `len` bytes of [`pattern`], generated on the fly (never a whole buffer).
 struct Generated {
     pos: u64,
