@@ -141,7 +141,11 @@ pub struct CandidatesLength {
 }
 
 /// Transferred data: bytes of a blob, or the text of a `sendURLData` / string stream.
+///
+/// Non-exhaustive: new ways of holding a payload may be added (as `File` was), so matches
+/// need a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransferData {
     /// Bytes.
     Bytes(std::sync::Arc<[u8]>),

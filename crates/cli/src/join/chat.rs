@@ -194,6 +194,7 @@ pub fn event_line(ev: &Event) -> Option<String> {
             TransferData::File { size, .. } => {
                 format!("<{peer_id} stream {stream_id}> {size} bytes")
             }
+            _ => format!("<{peer_id} stream {stream_id}> data"),
         }),
         Event::IncomingDataStreamStopped {
             stream_id,

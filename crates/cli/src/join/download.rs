@@ -121,6 +121,11 @@ pub fn save(dir: &Path, name: &str, data: &TransferData) -> std::io::Result<Path
                 path.display()
             )));
         }
+        _ => {
+            return Err(std::io::Error::other(
+                "a kind of data this version cannot save",
+            ));
+        }
     };
     for n in 0..MAX_SUFFIX {
         let path = dir.join(candidate(&name, n));
