@@ -255,6 +255,35 @@ describe('web app at / calls a rust bot', () => {
     await B.waitForEvent('streamMuted', (e) => e.peerId === pageId && e.peerInfo.mediaStatus.audioMuted === false, { since, what: 'bot: streamMuted (unmuted) from the page' });
   }, { critical: false });
 
+  step('screen share: the page\'s "Share screen" reaches the bot as a screen stream it decodes; "Stop sharing" brings the camera back', async () => {
+    const p = page();
+    const B = bot();
+    const videoFrom = async () => {
+      const { tracks } = await B.call('getRemoteMedia');
+      return tracks.filter((t) => t.peerId === pageId && t.kind === 'video' && !t.ended).at(-1);
+    };
+    const camera = await videoFrom();
+    assert.ok(camera && camera.probe && camera.probe.width > 0, `bot: decodes the page's camera: ${JSON.stringify(camera)}`);
+    const since = B.mark();
+    await p.click('#screen', { timeout: WAIT_MS });
+    const ev = await B.waitForEvent('incomingStream', (e) => e.peerId === pageId && e.isScreensharing === true, { since, what: 'bot: incomingStream (isScreensharing) from the page' });
+    assert.equal(ev.peerInfo.settings.video.screenshare, true, 'bot: the page\'s peer info says screenshare');
+    // The decoder sees the screen's size (the fake display is not the camera's 640×480).
+    await poll(async () => {
+      const v = await videoFrom();
+      const pr = v && v.probe;
+      return pr && pr.width > 0 && (pr.width !== camera.probe.width || pr.height !== camera.probe.height) ? v : { ok: false, value: pr };
+    }, { what: 'bot: decoded frames of the screen\'s size', timeout: 2 * WAIT_MS });
+    const since2 = B.mark();
+    await p.click('#screen', { timeout: WAIT_MS });
+    await B.waitForEvent('incomingStream', (e) => e.peerId === pageId && e.isScreensharing === false, { since: since2, what: 'bot: incomingStream (the camera again) from the page' });
+    await poll(async () => {
+      const v = await videoFrom();
+      const pr = v && v.probe;
+      return pr && pr.width === camera.probe.width && pr.height === camera.probe.height ? v : { ok: false, value: pr };
+    }, { what: 'bot: decoded frames of the camera\'s size again', timeout: 2 * WAIT_MS });
+  }, { critical: false });
+
   step('the bot leaves: its tile goes and the page says so', async () => {
     const p = page();
     await bot().call('leaveRoom');

@@ -198,6 +198,38 @@ describe('page app', () => {
     await waitFor(page('B'), (q) => { const el = document.querySelector(q); return !!el && el.dataset.audioMuted === 'false' && el.dataset.videoMuted === 'false' && !el.querySelector('.muted'); }, tileOfA, 'B shows A unmuted');
   }, { critical: false });
 
+  step('screen share: A\'s "Share screen" replaces A\'s tile in B with the screen; "Stop sharing" brings the camera back', async () => {
+    const tileOfA = '#videos .tile[data-self="false"]';
+    const before = (await page('B').evaluate(tileState)).find((t) => !t.self);
+    await page('A').click('#screen', { timeout: WAIT_MS });
+    await waitFor(page('A'), () => document.getElementById('screen').textContent === 'Stop sharing', null, 'A\'s button turns into "Stop sharing"');
+    await waitFor(
+      page('B'),
+      ({ q, w, h }) => {
+        const el = document.querySelector(q);
+        const v = el && el.querySelector('video');
+        return !!v && el.dataset.screen === 'true' && v.videoWidth > 0 && (v.videoWidth !== w || v.videoHeight !== h) && v.currentTime > 0;
+      },
+      { q: tileOfA, w: before.videoWidth, h: before.videoHeight },
+      'B plays A\'s screen (isScreensharing, another size than the camera)',
+    );
+    const screen = (await page('B').evaluate(tileState)).find((t) => !t.self);
+    const info = await page('B').evaluate((id) => window.skylinkApp.skylink.getPeerInfo(id).settings.video, screen.peerId);
+    assert.equal(info && info.screenshare, true, `B: A's peer info says screenshare: ${JSON.stringify(info)}`);
+    await page('A').click('#screen', { timeout: WAIT_MS });
+    await waitFor(
+      page('B'),
+      ({ q, w, h }) => {
+        const el = document.querySelector(q);
+        const v = el && el.querySelector('video');
+        return !!v && el.dataset.screen === 'false' && v.videoWidth === w && v.videoHeight === h;
+      },
+      { q: tileOfA, w: before.videoWidth, h: before.videoHeight },
+      'B shows A\'s camera again',
+    );
+    assert.equal(await page('A').textContent('#screen'), 'Share screen');
+  }, { critical: false });
+
   step('leave: B leaves and A removes B\'s tile', async () => {
     await page('B').click('#leave', { timeout: WAIT_MS });
     await waitFor(page('A'), () => document.querySelectorAll('#videos .tile').length === 1 && !!document.querySelector('#videos .tile[data-self="true"]'), null, 'A has only its own tile');

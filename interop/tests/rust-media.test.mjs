@@ -226,7 +226,8 @@ describe('rust bot media with a skylinkjs 0.6.26 page', () => {
   // answers the old ones `recvonly` and its new stream is announced (`incomingStream` with the
   // new id, from the rewritten msid) but carries no media until the PAGE offers. 0.6.26 ignores
   // `negotiationneeded`, so that only happens on a later refresh the page offers. Asserted here
-  // as found, so a change (either side) shows up.
+  // as found, so a change (either side) shows up. (The web app at `/` puts a new track on an
+  // m-line of its kind that was emptied instead; page-app*.test.mjs cover that path.)
   s.phase('sendStream page → bot after stopStream: incomingStream line with the new id (media: see the 0.6.26 limit above)', async (t) => {
     const B = bot();
     const P = page();

@@ -298,6 +298,7 @@
       if (!stream) return;
       var t = ensureTile(peerId, isSelf, info);
       bindStream(t, stream, streamId);
+      t.el.dataset.screen = isScreensharing ? 'true' : 'false';
       showMuted(t, info && info.mediaStatus);
     });
 
@@ -456,6 +457,79 @@
     $('screen').textContent = on ? 'Stop sharing' : 'Share screen';
   }
 
+  // skylinkjs 0.6.26's shareScreen() asks for the screen with the pre-2018 Chrome way: a
+  // `getUserMedia({video: {mediaSource: …}})` that AdapterJS routes through a screen-sharing
+  // extension, which no current browser has. Answer such requests with the standard
+  // getDisplayMedia() instead; the SDK then carries on as it did with the extension's stream
+  // (mediaAccessSuccess, the `screenshare` flag in our peer info, renegotiation).
+  function modernScreenCapture() {
+    var md = navigator.mediaDevices;
+    var base = navigator.getUserMedia;
+    if (!md || typeof md.getDisplayMedia !== 'function' || typeof base !== 'function') return;
+    navigator.getUserMedia = function (constraints, success, failure) {
+      var video = constraints && constraints.video;
+      if (video && typeof video === 'object' && video.mediaSource) {
+        md.getDisplayMedia({ video: true, audio: false }).then(success, failure);
+        return undefined;
+      }
+      return base.apply(this, arguments);
+    };
+  }
+
+  // 0.6.26 swaps streams (shareScreen, stopScreen, sendStream) with removeStream + addStream,
+  // written for Plan B. Under Unified Plan that leaves the old m-lines without a sender and adds
+  // a new transceiver that its renegotiation never brings into the offer, so the peers never
+  // see the new stream. Put a new track on an m-line of its kind whose sender was emptied
+  // instead (replaceTrack + the new stream's id), so the restart offer carries it and the far
+  // side gets a `track` event for the new stream.
+  function reuseEmptiedSenders() {
+    var proto = window.RTCPeerConnection && window.RTCPeerConnection.prototype;
+    if (!proto || typeof proto.addTrack !== 'function' || typeof proto.getTransceivers !== 'function') return;
+    var addTrack = proto.addTrack;
+    proto.addTrack = function (track) {
+      var streams = Array.prototype.slice.call(arguments, 1);
+      var free = this.getTransceivers().filter(function (t) {
+        return !t.stopped && t.mid !== null && !t.sender.track && t.receiver.track && t.receiver.track.kind === track.kind;
+      })[0];
+      if (!free) return addTrack.apply(this, arguments);
+      free.sender.replaceTrack(track).catch(function (e) { console.warn('replaceTrack: ' + e); });
+      if (typeof free.sender.setStreams === 'function') free.sender.setStreams.apply(free.sender, streams);
+      free.direction = 'sendrecv';
+      return free.sender;
+    };
+    // The stream calls 0.6.26 makes, on top of the tracks (Chromium's native addStream would
+    // bypass the addTrack above, and its getLocalStreams would not list what addTrack added).
+    var added = new WeakMap(); // peer connection -> streams given to addStream
+    proto.addStream = function (stream) {
+      var pc = this;
+      var list = (added.get(pc) || []).filter(function (s) { return s !== stream; });
+      added.set(pc, list.concat([stream]));
+      stream.getTracks().forEach(function (track) { pc.addTrack(track, stream); });
+    };
+    proto.getLocalStreams = function () {
+      return (added.get(this) || []).slice();
+    };
+    proto.removeStream = function (stream) {
+      var pc = this;
+      added.set(pc, (added.get(pc) || []).filter(function (s) { return s !== stream; }));
+      var tracks = stream.getTracks();
+      pc.getSenders().forEach(function (sender) {
+        if (sender.track && tracks.indexOf(sender.track) >= 0) pc.removeTrack(sender);
+      });
+    };
+  }
+
+
+  // Installed when the app starts its own Skylink instance, not at load: the interop suites
+  // drive the unmodified SDK on this page and must see 0.6.26 as it is.
+  var shimsInstalled = false;
+  function installCompatShims() {
+    if (shimsInstalled) return;
+    shimsInstalled = true;
+    modernScreenCapture();
+    reuseEmptiedSenders();
+  }
+
   // ---- join / leave --------------------------------------------------------------------------
 
   function join(room, name) {
@@ -467,6 +541,7 @@
     app.room = room;
     app.name = name;
     if (!sk) {
+      installCompatShims();
       sk = app.skylink = new window.Skylink();
       wire(sk);
     }
