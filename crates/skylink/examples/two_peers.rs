@@ -107,3 +107,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     bob.leave_room().await?;
     Ok(())
 }
+
+// `cargo test` runs the example (`test = true` in Cargo.toml), so it cannot rot.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn runs() {
+        super::main().expect("the example runs to the end");
+    }
+}
