@@ -49,6 +49,23 @@ pub struct JoinOptions {
     /// Opus encoders follow the lowest limit over the connected peers). A value given here
     /// overrides the same field of [`InitOptions::sdp_settings`]`.bandwidth`.
     pub bandwidth: crate::Bandwidth,
+    /// `googleXBandwidth.{min, max}` (kbps): `x-google-min-bitrate` / `x-google-max-bitrate`
+    /// on the video codecs of the remote descriptions we apply (what we send). A value given
+    /// here overrides the same field of [`InitOptions::sdp_settings`]`.google_x_bandwidth`.
+    pub google_x_bandwidth: crate::GoogleXBandwidth,
+    /// `sdpSettings`: which kinds are negotiated (`connection`) and in which direction
+    /// (`direction.{audio,video}.{send,receive}`). `None` keeps
+    /// [`InitOptions::sdp_settings`]`.sdp_settings`; `publish_only` still makes audio and video
+    /// send-only on top of it.
+    ///
+    /// ```
+    /// use skylink_room::{JoinOptions, SdpConnectionSettings};
+    /// let mut sdp = SdpConnectionSettings::default();
+    /// sdp.direction.video.receive = false; // peers need not send us video
+    /// let join = JoinOptions { sdp_settings: Some(sdp), ..Default::default() };
+    /// # let _ = join;
+    /// ```
+    pub sdp_settings: Option<crate::SdpConnectionSettings>,
 }
 
 /// One entry of [`Client::get_peers_in_room`].
@@ -797,8 +814,9 @@ struct Engine {
     orphans: Vec<crate::peers::Orphan>,
 }
 
-/// The SDP settings of one join: `init()`'s, with the join's `bandwidth` values and
-/// `publishOnly` directions (audio and video `send = true`, `receive = false`, §2.1).
+/// The SDP settings of one join: `init()`'s, with the join's `bandwidth`,
+/// `googleXBandwidth` and `sdpSettings`, then the `publishOnly` directions (audio and video
+/// `send = true`, `receive = false`, §2.1).
 fn join_sdp_settings(
     init: &skylink_sdp::SdpSettings,
     join: &JoinOptions,
@@ -808,6 +826,12 @@ fn join_sdp_settings(
     st.bandwidth.audio = b.audio.or(st.bandwidth.audio);
     st.bandwidth.video = b.video.or(st.bandwidth.video);
     st.bandwidth.data = b.data.or(st.bandwidth.data);
+    let g = &join.google_x_bandwidth;
+    st.google_x_bandwidth.min = g.min.or(st.google_x_bandwidth.min);
+    st.google_x_bandwidth.max = g.max.or(st.google_x_bandwidth.max);
+    if let Some(sdp) = &join.sdp_settings {
+        st.sdp_settings = sdp.clone();
+    }
     if join.publish_only {
         for d in [
             &mut st.sdp_settings.direction.audio,
@@ -1801,6 +1825,48 @@ fn websocket_url_from(u: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{JoinOptions, join_sdp_settings};
+
+    #[test]
+    fn join_sdp_settings_override_init_field_by_field() {
+        let mut init = skylink_sdp::SdpSettings::default();
+        init.google_x_bandwidth.min = Some(50.0);
+        init.bandwidth.audio = Some(40.0);
+        init.sdp_settings.direction.video.receive = false;
+        // Only what the join gives changes; the rest stays init()'s.
+        let join = JoinOptions {
+            google_x_bandwidth: crate::GoogleXBandwidth {
+                min: None,
+                max: Some(500.0),
+            },
+            ..Default::default()
+        };
+        let st = join_sdp_settings(&init, &join);
+        assert_eq!(st.google_x_bandwidth.min, Some(50.0));
+        assert_eq!(st.google_x_bandwidth.max, Some(500.0));
+        assert_eq!(st.bandwidth.audio, Some(40.0));
+        assert!(!st.sdp_settings.direction.video.receive);
+        // A join's sdpSettings replaces init()'s (unspecified flags are true, as in 0.6.26).
+        let join = JoinOptions {
+            sdp_settings: Some(crate::SdpConnectionSettings::default()),
+            ..Default::default()
+        };
+        assert!(
+            join_sdp_settings(&init, &join)
+                .sdp_settings
+                .direction
+                .video
+                .receive
+        );
+        // publishOnly wins over both.
+        let join = JoinOptions {
+            sdp_settings: Some(crate::SdpConnectionSettings::default()),
+            publish_only: true,
+            ..Default::default()
+        };
+        let st = join_sdp_settings(&init, &join);
+        assert!(!st.sdp_settings.direction.audio.receive && st.sdp_settings.direction.audio.send);
+    }
     use super::websocket_url_from;
 
     #[test]

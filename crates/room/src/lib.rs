@@ -73,5 +73,5 @@ pub use event::{Event, HandshakeProgress, MessageInfo, PeerInfo, SocketSession, 
 pub use fallback::{SocketErrorCode, SocketFallback, SocketServer};
 pub use session::{PriorityWeightScheme, Role};
 /// `joinRoom({bandwidth})` ([`JoinOptions::bandwidth`]).
-pub use skylink_sdp::settings::Bandwidth;
+pub use skylink_sdp::settings::{Bandwidth, GoogleXBandwidth, SdpConnectionSettings};
 pub use skylink_sm::room_api::ReadyState;

@@ -269,3 +269,52 @@ async fn sender_bandwidth_caps_the_video_it_sends() {
     // 100 kbit/s = 12.5 kB/s; allow the key frames every 2 s some slack.
     assert!(capped < 25_000.0, "{capped:.0} B/s");
 }
+
+/// A join's own `sdpSettings` (here `direction.video.receive = false`) shape its connections:
+/// the peer still decodes our video and we get its audio, but no video reaches us.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joins_sdp_settings_keep_video_from_reaching_it() {
+    let addr = start_server(None).await;
+    let (a, _a_rx, a_probes) = media_client(addr);
+    let (b, _b_rx, _b_probes) = media_client(addr);
+    camera(&a, 320, 240).await;
+    camera(&b, 320, 240).await;
+    let a_id = join(&a, "sdp-join", JoinOptions::default()).await;
+    let mut no_video_in = skylink_room::SdpConnectionSettings::default();
+    no_video_in.direction.video.receive = false;
+    let b_id = join(
+        &b,
+        "sdp-join",
+        JoinOptions {
+            sdp_settings: Some(no_video_in),
+            ..Default::default()
+        },
+    )
+    .await;
+    // B sends: A decodes B's video.
+    frames_advance(&a_probes, &b_id, 30).await;
+    // A sends too: its audio reaches B, by now a second's worth and more.
+    bounded("B receives A's audio", async {
+        loop {
+            let tracks = b.remote_tracks().await.expect("tracks");
+            if tracks
+                .iter()
+                .any(|t| t.peer_id == a_id && t.kind == "audio" && t.packets > 50)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let tracks = b.remote_tracks().await.expect("tracks");
+    let video: u64 = tracks
+        .iter()
+        .filter(|t| t.peer_id == a_id && t.kind == "video")
+        .map(|t| t.packets)
+        .sum();
+    assert_eq!(
+        video, 0,
+        "video reached B despite receive = false: {tracks:?}"
+    );
+}

@@ -61,9 +61,9 @@ pub use events::{EventName, ListenerId, UnknownEventName};
 pub use logging::{DebugMode, LogLevel, LogRecord, SkylinkLogs};
 pub use skylink_room::event::{AgentInfo, CandidateInfo, CandidatesLength, PeerConfig};
 pub use skylink_room::{
-    Bandwidth, ChannelInfo, Client, Credentials, Event, InitOptions, JoinOptions, MessageInfo,
-    PeerInfo, ReadyStateError, RefreshResult, RoomError, RoomPeer, SocketServer, SocketSession,
-    TransferData, TransferOptions,
+    Bandwidth, ChannelInfo, Client, Credentials, Event, GoogleXBandwidth, InitOptions, JoinOptions,
+    MessageInfo, PeerInfo, ReadyStateError, RefreshResult, RoomError, RoomPeer,
+    SdpConnectionSettings, SocketServer, SocketSession, TransferData, TransferOptions,
 };
 
 use events::Registry;

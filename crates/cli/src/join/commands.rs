@@ -294,7 +294,8 @@ fn truthy(v: &Value) -> bool {
 
 /// `joinRoom`'s `options` as 0.6.26 parses them (§2.1): `userData`; `publishOnly` (truthy,
 /// or `{parentId}`); `parentId` (a non-empty string, wins over `publishOnly.parentId`);
-/// `bandwidth.{audio, video, data}` (numbers, kbps).
+/// `bandwidth.{audio, video, data}` and `googleXBandwidth.{min, max}` (numbers, kbps);
+/// `sdpSettings.{connection, direction}` (flags, `true` unless `false`).
 pub fn join_options(o: &serde_json::Map<String, Value>) -> JoinOptions {
     let mut options = JoinOptions {
         user_data: o.get("userData").cloned(),
@@ -321,6 +322,14 @@ pub fn join_options(o: &serde_json::Map<String, Value>) -> JoinOptions {
         options.bandwidth.audio = b.get("audio").and_then(Value::as_f64);
         options.bandwidth.video = b.get("video").and_then(Value::as_f64);
         options.bandwidth.data = b.get("data").and_then(Value::as_f64);
+    }
+    if let Some(g) = o.get("googleXBandwidth").filter(|g| g.is_object()) {
+        options.google_x_bandwidth.min = g.get("min").and_then(Value::as_f64);
+        options.google_x_bandwidth.max = g.get("max").and_then(Value::as_f64);
+    }
+    // The settings type reads flags as 0.6.26 does (anything but `false` is true).
+    if let Some(sdp) = o.get("sdpSettings").filter(|v| v.is_object()) {
+        options.sdp_settings = serde_json::from_value(sdp.clone()).ok();
     }
     options
 }
@@ -585,6 +594,16 @@ mod tests {
         assert_eq!(o.parent_id.as_deref(), Some("P"));
         let o = parse(json!({"publishOnly": {"parentId": "P"}, "parentId": "Q"}));
         assert_eq!(o.parent_id.as_deref(), Some("Q"), "parentId wins");
+        let o = parse(json!({
+            "googleXBandwidth": {"min": 100, "max": "x"},
+            "sdpSettings": {"connection": {"video": false}, "direction": {"audio": {"receive": false}}}
+        }));
+        assert_eq!(o.google_x_bandwidth.min, Some(100.0));
+        assert_eq!(o.google_x_bandwidth.max, None);
+        let sdp = o.sdp_settings.expect("sdpSettings");
+        assert!(!sdp.connection.video && sdp.connection.audio && sdp.connection.data);
+        assert!(!sdp.direction.audio.receive && sdp.direction.audio.send);
+        assert!(sdp.direction.video.receive);
         let o = parse(json!({"publishOnly": 0, "parentId": ""}));
         assert!(!o.publish_only);
         assert_eq!(o.parent_id, None);
