@@ -844,6 +844,15 @@ fn join_sdp_settings(
     st
 }
 
+/// The kinds a join receives: negotiated (`connection`) and received (`direction.receive`).
+fn receiving(st: &skylink_sdp::SdpSettings) -> crate::session::Receiving {
+    let c = &st.sdp_settings;
+    crate::session::Receiving {
+        audio: c.connection.audio && c.direction.audio.receive,
+        video: c.connection.video && c.direction.video.receive,
+    }
+}
+
 async fn recv_peer(peers: &mut Option<PeerSet>) -> Option<crate::peers::Tagged> {
     match peers {
         Some(p) => p.recv().await,
@@ -1081,7 +1090,7 @@ impl Engine {
                 let r = match (self.session.as_ref().filter(|_| self.in_room), peer) {
                     (Some(s), None) => Ok(s.self_info()),
                     (None, None) => Err(RoomError::NotInRoom),
-                    (Some(s), Some(p)) => s.peer_info(&p).cloned().ok_or(RoomError::UnknownPeer(p)),
+                    (Some(s), Some(p)) => s.peer_view(&p).ok_or(RoomError::UnknownPeer(p)),
                     (None, Some(p)) => Err(RoomError::UnknownPeer(p)),
                 };
                 let _ = reply.send(r);
@@ -1250,6 +1259,7 @@ impl Engine {
         self.room = Some(room.to_owned());
         let api = self.fetch(room).await?;
         let (conn, ss) = self.open_socket(&api).await?;
+        let sdp = join_sdp_settings(&self.opts.sdp_settings, &self.join_opts);
         let cfg = LocalConfig {
             app_key: self.opts.app_key.clone(),
             room: room.to_owned(),
@@ -1261,11 +1271,12 @@ impl Engine {
             instance: self.opts.dt_extensions.then(|| self.instance.clone()),
             publish_only: self.join_opts.publish_only,
             parent_id: self.parent_id.clone(),
+            receiving: receiving(&sdp),
         };
         let session = Session::new(cfg, &api);
         let mut peers = PeerSet::new(PeerLayerConfig {
             udp_addrs: self.opts.udp_addrs.clone(),
-            sdp: join_sdp_settings(&self.opts.sdp_settings, &self.join_opts),
+            sdp,
             dt_extensions: self.opts.dt_extensions,
             sink_factory: self.opts.media_sinks.clone(),
         });

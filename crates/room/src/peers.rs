@@ -1593,7 +1593,7 @@ async fn drain(s: &Session, peer_id: &str, slot: &mut Slot, out: &mut Vec<Output
                             sender_peer_id: sender.clone(),
                             list_of_peers: None,
                         },
-                        peer_info: s.peer_info(&sender).cloned().unwrap_or_default(),
+                        peer_info: s.peer_view(&sender).unwrap_or_default(),
                         peer_id: sender,
                         is_self: false,
                     },

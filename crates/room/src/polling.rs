@@ -596,6 +596,7 @@ mod tests {
                 instance: None,
                 publish_only: false,
                 parent_id: None,
+                receiving: Default::default(),
             },
             &api,
         );

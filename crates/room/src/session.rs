@@ -116,6 +116,66 @@ pub struct LocalConfig {
     pub publish_only: bool,
     /// `parentId` (§4.12).
     pub parent_id: Option<String>,
+    /// The kinds we receive (this join's `sdpSettings` and `publishOnly`): a kind we do not
+    /// receive shows as `false` and muted in every remote peer's information.
+    pub receiving: Receiving,
+}
+
+/// Which media kinds this join receives: `sdpSettings.connection.<kind>` and
+/// `sdpSettings.direction.<kind>.receive` both on (`publishOnly` turns both off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receiving {
+    /// We receive audio.
+    pub audio: bool,
+    /// We receive video.
+    pub video: bool,
+}
+
+impl Default for Receiving {
+    fn default() -> Self {
+        Receiving {
+            audio: true,
+            video: true,
+        }
+    }
+}
+
+impl Receiving {
+    /// A remote peer's information as we report it (sdp-and-peers.md §4.9, remote rule 8): a
+    /// kind we do not receive is `settings.<kind> = false` with `<kind>Muted = true`, whatever
+    /// the peer announced (it sends us none of it).
+    ///
+    /// ```
+    /// use skylink_room::session::Receiving;
+    /// let mut info = skylink_room::PeerInfo::default();
+    /// info.settings = serde_json::json!({"audio": {"stereo": false}, "video": {"screenshare": false}});
+    /// info.media_status = serde_json::json!({"audioMuted": false, "videoMuted": false});
+    /// let seen = Receiving { audio: true, video: false }.view(&info);
+    /// assert_eq!(seen.settings["video"], false);
+    /// assert_eq!(seen.media_status["videoMuted"], true);
+    /// assert_eq!(seen.media_status["audioMuted"], false);
+    /// ```
+    pub fn view(self, info: &PeerInfo) -> PeerInfo {
+        let mut seen = info.clone();
+        for (received, kind, muted) in [
+            (self.audio, "audio", "audioMuted"),
+            (self.video, "video", "videoMuted"),
+        ] {
+            if received {
+                continue;
+            }
+            if let Value::Object(settings) = &mut seen.settings {
+                settings.insert(kind.into(), Value::Bool(false));
+            }
+            if !seen.media_status.is_object() {
+                seen.media_status = json!({});
+            }
+            if let Value::Object(status) = &mut seen.media_status {
+                status.insert(muted.into(), Value::Bool(true));
+            }
+        }
+        seen
+    }
 }
 
 /// Extension field of `enter`/`welcome`/`restart` carrying [`LocalConfig::instance`].
@@ -307,7 +367,7 @@ impl Session {
     pub fn peers(&self) -> Vec<(String, PeerInfo)> {
         self.peers
             .iter()
-            .map(|(id, p)| (id.clone(), p.info.clone()))
+            .map(|(id, p)| (id.clone(), self.cfg.receiving.view(&p.info)))
             .collect()
     }
 
@@ -612,8 +672,9 @@ impl Session {
                 let ann = Announce::from_restart(&m);
                 let info = ann.into_peer_info(&self.cfg.room);
                 let do_ice_restart = m.do_ice_restart == Some(true);
+                let seen = self.cfg.receiving.view(&info);
                 if let Some(p) = self.peers.get_mut(&mid) {
-                    p.info = info.clone();
+                    p.info = info;
                 }
                 out.push(Output::Peer(PeerCommand::ResetCandidates {
                     peer_id: mid.clone(),
@@ -631,7 +692,7 @@ impl Session {
                 }
                 out.push(Output::Emit(Event::PeerRestart {
                     peer_id: mid,
-                    peer_info: info,
+                    peer_info: seen,
                     is_self_initiate_restart: false,
                     is_ice_restart: do_ice_restart,
                 }));
@@ -737,7 +798,7 @@ impl Session {
                 peer.info.user_data = if is_falsy(&data) { json!({}) } else { data };
                 out.push(Output::Emit(Event::PeerUpdated {
                     peer_id: mid,
-                    peer_info: peer.info.clone(),
+                    peer_info: self.cfg.receiving.view(&peer.info),
                     is_self: false,
                 }));
             }
@@ -808,7 +869,7 @@ impl Session {
     fn info_of(&self, peer_id: &str) -> PeerInfo {
         self.peers
             .get(peer_id)
-            .map(|p| p.info.clone())
+            .map(|p| self.cfg.receiving.view(&p.info))
             .unwrap_or_default()
     }
 
@@ -838,7 +899,7 @@ impl Session {
             } else {
                 out.push(Output::Emit(Event::PeerJoined {
                     peer_id: mid.to_owned(),
-                    peer_info: info,
+                    peer_info: self.cfg.receiving.view(&info),
                     is_self: false,
                 }));
             }
@@ -865,12 +926,13 @@ impl Session {
                 server_peer_type: "mcu".into(),
             }));
         } else {
+            let seen = self.cfg.receiving.view(&p.info);
             out.push(Output::Emit(Event::PeerLeft {
                 peer_id: id.clone(),
-                peer_info: p.info.clone(),
+                peer_info: seen.clone(),
                 is_self: false,
             }));
-            self.remote_streams_gone(&id, &p.info, out);
+            self.remote_streams_gone(&id, &seen, out);
         }
         out.push(Output::Peer(PeerCommand::Close { peer_id: id }));
     }
@@ -906,7 +968,7 @@ impl Session {
             if mid != "MCU" {
                 out.push(Output::Emit(Event::PeerUpdated {
                     peer_id: mid.clone(),
-                    peer_info: peer.info.clone(),
+                    peer_info: self.cfg.receiving.view(&peer.info),
                     is_self: false,
                 }));
             }
@@ -919,9 +981,18 @@ impl Session {
         }));
     }
 
-    /// The information we hold about `peer_id`.
+    /// The information `peer_id` announced, as stored (for protocol decisions: agent,
+    /// versions, config). What we *report* is [`Session::peer_view`].
     pub fn peer_info(&self, peer_id: &str) -> Option<&PeerInfo> {
         self.peers.get(peer_id).map(|p| &p.info)
+    }
+
+    /// `getPeerInfo(peerId)`: the peer's information as we report it, with the kinds we do
+    /// not receive shown as off (see [`Receiving::view`]).
+    pub fn peer_view(&self, peer_id: &str) -> Option<PeerInfo> {
+        self.peers
+            .get(peer_id)
+            .map(|p| self.cfg.receiving.view(&p.info))
     }
 
     /// Whether an MCU is in the room.
@@ -977,7 +1048,7 @@ impl Session {
         let info = self
             .peers
             .get(peer_id)
-            .map(|p| p.info.clone())
+            .map(|p| self.cfg.receiving.view(&p.info))
             .ok_or_else(|| RoomError::UnknownPeer(peer_id.to_owned()))?;
         let do_ice = ice_restart && self.cfg.enable_ice_restart && info.config.enable_ice_restart;
         let mut out = vec![Output::Peer(PeerCommand::ResetCandidates {
@@ -1380,6 +1451,7 @@ mod tests {
                 instance: None,
                 publish_only: false,
                 parent_id: None,
+                receiving: Default::default(),
             },
             &api(),
         )

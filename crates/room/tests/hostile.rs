@@ -42,6 +42,7 @@ impl RawPeer {
                 instance: None,
                 publish_only: false,
                 parent_id: None,
+                receiving: Default::default(),
             },
             &api,
         );

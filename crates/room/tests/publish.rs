@@ -131,6 +131,14 @@ async fn publish_only_peer_sends_and_receives_nothing() {
     // While P's peer info stays publish-only at the receivers.
     let info = r2.get_peer_info(Some(&p_id)).await.expect("P at R2");
     assert!(info.config.publish_only);
+    // P receives nothing, so it reports the others' audio and video as off and muted.
+    let r1_at_p = p.get_peer_info(Some(&r1_id)).await.expect("R1 at P");
+    assert_eq!(r1_at_p.settings["audio"], json!(false), "{r1_at_p:?}");
+    assert_eq!(r1_at_p.settings["video"], json!(false), "{r1_at_p:?}");
+    assert_eq!(
+        r1_at_p.media_status,
+        json!({"audioMuted": true, "videoMuted": true})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,4 +325,17 @@ async fn a_joins_sdp_settings_keep_video_from_reaching_it() {
         video, 0,
         "video reached B despite receive = false: {tracks:?}"
     );
+    // getPeerInfo as 0.6.26 reports it (§4.9 rule 8): B shows A's video as off and muted,
+    // A's audio as announced; A, which receives everything, shows B's video.
+    let a_at_b = b.get_peer_info(Some(&a_id)).await.expect("A at B");
+    assert_eq!(a_at_b.settings["video"], json!(false), "{a_at_b:?}");
+    assert_eq!(a_at_b.media_status["videoMuted"], json!(true), "{a_at_b:?}");
+    assert!(a_at_b.settings["audio"].is_object(), "{a_at_b:?}");
+    assert_eq!(
+        a_at_b.media_status["audioMuted"],
+        json!(false),
+        "{a_at_b:?}"
+    );
+    let b_at_a = a.get_peer_info(Some(&b_id)).await.expect("B at A");
+    assert!(b_at_a.settings["video"].is_object(), "{b_at_a:?}");
 }

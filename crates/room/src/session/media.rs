@@ -239,7 +239,7 @@ impl Session {
             }
         }
         let is_screen = is_screenshare(&peer.info.settings);
-        let info = peer.info.clone();
+        let info = self.cfg.receiving.view(&peer.info);
         self.streams
             .entry(peer_id.to_owned())
             .or_default()
@@ -279,7 +279,7 @@ impl Session {
             return;
         };
         sessions.insert(stream_id.clone(), None);
-        let mut info = peer.info.clone();
+        let mut info = self.cfg.receiving.view(&peer.info);
         if let Value::Object(s) = &mut info.settings {
             for key in ["audio", "video"] {
                 s.insert(
@@ -347,7 +347,7 @@ impl Session {
         if let Value::Object(ms) = &mut peer.info.media_status {
             ms.insert(key.into(), Value::Bool(m.muted.unwrap_or(false)));
         }
-        let info = peer.info.clone();
+        let info = self.cfg.receiving.view(&peer.info);
         out.push(Output::Emit(Event::StreamMuted {
             peer_id: mid.clone(),
             is_screensharing: is_screenshare(&info.settings),
